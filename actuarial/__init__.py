@@ -1,0 +1,22 @@
+"""Actuarial simulation and funding-rate calibration for China's urban-rural residents'
+critical illness insurance (城乡居民大病保险).
+
+Data flows one way, one module per step::
+
+    scenario → population → claims → basic → cii → engine/results → calibration → settlement/compare/sweep → report
+
+>>> from actuarial import load_scenario, simulate, calibrate_premium
+"""
+
+from .calibration import Calibration, InverseSolution, calibrate_premium, shift_tiers, solve_deductible, solve_tier_shift
+from .engine import Accumulations, accumulate
+from .population import generate_population
+from .results import Estimate, SimulationResult, evaluate, simulate
+from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
+
+__all__ = [
+    "Accumulations", "Calibration", "Estimate", "InverseSolution", "Scenario", "ScenarioError", "SimulationResult",
+    "accumulate", "calibrate_premium", "evaluate", "generate_population", "load_scenario", "shift_tiers",
+    "simulate", "solve_deductible", "solve_tier_shift", "validate_scenario",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,272 @@
+"""Results of a simulation: the CII layer applied to the accumulations, and every estimate with its
+Monte Carlo standard error.
+
+Standard errors come from independent replication units. Without systemic
+shocks the (simulated year, block) cells are independent, so they are the
+units (a ratio estimator over many cells). With shocks, blocks of the same
+year share the year's multipliers, so whole simulated years are the units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from . import cii as ciimod
+from .engine import AGG_FIELDS, Accumulations
+from .population import N_GROUPS, group_labels
+from .scenario import CII, SCHEMES, Funding
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo estimate with its standard error (same units as the value)."""
+
+    value: float
+    se: float
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return (self.value - Z95 * self.se, self.value + Z95 * self.se)
+
+    def scaled(self, k: float) -> "Estimate":
+        return Estimate(self.value * k, self.se * abs(k))
+
+    def to_dict(self) -> dict:
+        lo, hi = self.ci95
+        return {"estimate": self.value, "se": self.se, "ci95": [lo, hi]}
+
+    def __format__(self, spec: str) -> str:
+        spec = spec or ".4g"
+        return f"{self.value:{spec}} ± {self.se:{spec}}"
+
+
+def ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
+    """Σnum / Σden over independent units, with the delta-method (linearisation) standard error."""
+    num = np.asarray(num, float).ravel()
+    den = np.asarray(den, float).ravel()
+    m = num.size
+    total = den.sum()
+    if total == 0:
+        return Estimate(math.nan, math.nan)
+    r = num.sum() / total
+    if m < 2:
+        return Estimate(r, math.nan)
+    resid = (num - r * den) / (total / m)
+    return Estimate(r, float(np.sqrt(resid.var(ddof=1) / m)))
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """A scenario simulated with one CII design.
+
+    Per (simulated year, block, group) arrays let every figure be broken down
+    by scheme and poverty status and carry its standard error. ``benefit`` is
+    aligned with ``accumulations.rows``.
+    """
+
+    accumulations: Accumulations
+    cii: CII
+    funding: Funding
+    combined_fee_rate: float
+    benefit: np.ndarray  # yuan per row
+    cells: np.ndarray  # (years, blocks, groups, len(CELL_FIELDS))
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible")
+    """AGG_FIELDS, then: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
+    catastrophic cases avoided by CII, and eligible accumulation above the deductible (yuan)."""
+
+    # ----------------------------------------------------------------- basic accessors
+    @property
+    def scenario(self):
+        return self.accumulations.scenario
+
+    @property
+    def years(self) -> int:
+        return self.accumulations.years
+
+    @property
+    def insured(self) -> int:
+        return int(self.cells[0, ..., 0].sum())
+
+    def cell(self, name: str, groups=None) -> np.ndarray:
+        """(years, blocks) totals of a cell field, over ``groups`` (default all)."""
+        x = self.cells[..., self.CELL_FIELDS.index(name)]
+        if groups is not None:
+            x = x[..., list(groups)]
+        return x.sum(axis=-1)
+
+    def yearly(self, name: str, groups=None) -> np.ndarray:
+        """Per simulated year totals of a cell field (yuan or counts)."""
+        return self.cell(name, groups).sum(axis=1)
+
+    def _units(self, name: str, groups=None) -> np.ndarray:
+        x = self.cell(name, groups)
+        return x.sum(axis=1) if self.scenario.claims.shocks.enabled else x
+
+    def ratio(self, num: str, den: str, groups=None, per: float = 1.0) -> Estimate:
+        """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured')."""
+        return ratio_estimate(self._units(num, groups), self._units(den, groups)).scaled(per)
+
+    # ----------------------------------------------------------------- headline estimates
+    def claims_per_capita(self, groups=None) -> Estimate:
+        """Expected CII claims, yuan per insured person-year."""
+        return self.ratio("claims", "people", groups)
+
+    def premium_per_capita(self, groups=None) -> float:
+        """Premium collected, yuan per insured person-year (no sampling error)."""
+        return float(self.cell("premium", groups).sum() / self.cell("people", groups).sum())
+
+    def break_even_premium(self, groups=None) -> Estimate:
+        """Premium per capita at which expected claims equal premium × (1 − fee rate), yuan."""
+        return self.claims_per_capita(groups).scaled(1 / (1 - self.combined_fee_rate))
+
+    def loss_ratio(self) -> Estimate:
+        return self.ratio("claims", "premium")
+
+    def prob_claims_exceed_net_premium(self) -> Estimate:
+        """P(claims > premium × (1 − fee rate)) in a year, over simulated years, with binomial SE."""
+        exceed = self.yearly("claims") > self.yearly("premium") * (1 - self.combined_fee_rate)
+        p = float(exceed.mean())
+        return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / self.years) / self.years))
+
+    def metrics(self, groups=None) -> dict[str, Estimate | float]:
+        """The headline figures, each an :class:`Estimate` (or a plain number when exact)."""
+        out: dict[str, Estimate | float] = {
+            "insured": float(self.cell("people", groups)[0].sum()),
+            "premium_per_capita": self.premium_per_capita(groups),
+            "claims_per_capita": self.claims_per_capita(groups),
+            "break_even_premium": self.break_even_premium(groups),
+            "beneficiaries_per_10k": self.ratio("beneficiaries", "people", groups, per=1e4),
+            "benefit_per_beneficiary": self.ratio("claims", "beneficiaries", groups),
+            "actual_payment_ratio": self.ratio("claims", "oop_beneficiaries", groups),
+            "payment_ratio_above_deductible": self.ratio("claims", "above_deductible", groups),
+            "loss_ratio": self.ratio("claims", "premium", groups),
+            "basic_paid_per_capita": self.ratio("basic_paid", "people", groups),
+            "oop_compliant_per_capita": self.ratio("oop_compliant", "people", groups),
+            "catastrophic_per_10k": self.ratio("catastrophic_before", "people", groups, per=1e4),
+            "catastrophic_avoided_per_10k": self.ratio("catastrophic_avoided", "people", groups, per=1e4),
+        }
+        if groups is None:
+            out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """Headline metrics for all insured and by scheme: estimate, standard error, 95% CI."""
+        groups = {"all": None}
+        for i, s in enumerate(SCHEMES):
+            if s in self.scenario.population.scheme_shares and len(self.scenario.population.scheme_shares) > 1:
+                groups[s] = [2 * i, 2 * i + 1]
+        if any(self.scenario.population.poverty_rate_percent.values()):
+            groups["poor"] = [g for g, (_, poor) in enumerate(group_labels()) if poor]
+        records = []
+        for label, gs in groups.items():
+            for name, est in self.metrics(gs).items():
+                if isinstance(est, Estimate):
+                    lo, hi = est.ci95
+                    records.append((label, name, est.value, est.se, lo, hi))
+                else:
+                    records.append((label, name, est, 0.0, est, est))
+        return pd.DataFrame.from_records(records, columns=["group", "metric", "estimate", "se", "ci95_low", "ci95_high"])
+
+    def to_dict(self) -> dict:
+        """JSON-ready headline figures (keys documented in the README)."""
+        out = {
+            "scenario": self.scenario.programme.name,
+            "seed": self.accumulations.seed,
+            "years": self.years,
+            "insured": self.insured,
+            "combined_fee_rate": self.combined_fee_rate,
+        }
+        for name, est in self.metrics().items():
+            out[name] = est.to_dict() if isinstance(est, Estimate) else est
+        return out
+
+    def _repr_html_(self) -> str:
+        table = self.summary()
+        table = table[table.group == "all"].drop(columns="group").set_index("metric")
+        head = (f"<b>{self.scenario.programme.name}</b>: {self.insured:,} insured × {self.years} simulated years, "
+                f"seed {self.accumulations.seed}")
+        return head + table.to_html(float_format=lambda v: f"{v:,.4g}")
+
+    def with_design(self, cii: CII | None = None, funding: Funding | None = None,
+                    combined_fee_rate: float | None = None) -> "SimulationResult":
+        """The same draws evaluated under another CII design / funding (common random numbers)."""
+        return evaluate(self.accumulations, cii or self.cii, funding or self.funding,
+                        self.combined_fee_rate if combined_fee_rate is None else combined_fee_rate)
+
+
+def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None = None,
+             combined_fee_rate: float | None = None) -> SimulationResult:
+    """Apply a CII design to accumulated rows and tabulate every cell.
+
+    The design's deductibles must not be below ``acc.floor`` (rows below it were not kept).
+    """
+    sc = acc.scenario
+    cii = cii or sc.cii
+    funding = funding or sc.funding
+    rate = sc.contract.combined_fee_rate if combined_fee_rate is None else combined_fee_rate
+    if ciimod.min_deductible(cii) < acc.floor - 1e-9:
+        raise ValueError(f"CII deductible {ciimod.min_deductible(cii)} is below the accumulation floor "
+                         f"{acc.floor}; re-run accumulate() with floor <= the lowest deductible")
+    rows = acc.rows
+    factor = ciimod.eligible_factor(cii, sc.claims.category_b_percent / 100, sc.claims.category_c_percent / 100)
+    pay = ciimod.benefit(cii, rows.by_location, rows.poor, factor)
+    deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
+    above = np.maximum(factor * rows.by_location.sum(axis=1) - deductible, 0.0)
+    years, blocks = acc.agg.shape[:2]
+    cell_index = (rows.year.astype(np.int64) * blocks + rows.block) * N_GROUPS + rows.group
+    size = years * blocks * N_GROUPS
+
+    def tab(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(cell_index, weights=weights, minlength=size).reshape(years, blocks, N_GROUPS)
+
+    got = pay > 0
+    thr = cii.catastrophic_threshold
+    extra = np.stack([
+        tab(pay), tab(got.astype(float)), tab(np.where(got, rows.oop_compliant, 0.0)),
+        tab(((rows.oop_total > thr) & (rows.oop_total - pay <= thr)).astype(float)), tab(above),
+    ], axis=-1)
+    agg = acc.agg
+    if funding is not sc.funding:  # premium depends on funding only through per-scheme amounts
+        agg = agg.copy()
+        per_person = np.array([funding.premium_per_capita(s) if s in sc.population.scheme_shares else 0.0
+                               for s in SCHEMES]).repeat(2)
+        agg[..., AGG_FIELDS.index("premium")] = agg[..., AGG_FIELDS.index("people")] * per_person
+    return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1))
+
+
+def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:
+    """Sample quantile and a distribution-free CI from order statistics (binomial ranks)."""
+    x = np.sort(np.asarray(values, float))
+    n = x.size
+    est = float(np.quantile(x, q))
+    a = (1 - level) / 2
+    lo = int(stats.binom.ppf(a, n, q))
+    hi = int(stats.binom.ppf(1 - a, n, q)) + 1
+    return est, float(x[max(lo - 1, 0)]) if lo >= 1 else -math.inf, float(x[hi - 1]) if hi <= n else math.inf
+
+
+def simulate(scenario, years: int = 20, seed: int = 0, **kwargs) -> SimulationResult:
+    """Simulate ``scenario`` for ``years`` independent years and apply its CII design.
+
+    Keyword arguments go to :func:`actuarial.engine.accumulate` (``chunk_size``,
+    ``progress``, ``floor``, ``contract_year``, ``map_fn``).
+
+    >>> from actuarial import load_scenario, simulate
+    >>> res = simulate(load_scenario("scenarios/qinzhou_2016.toml").replace(**{"population.size": 20000}),
+    ...                years=2, seed=1)
+    >>> est = res.claims_per_capita()       # yuan per insured person-year, with its SE
+    >>> bool(est.se > 0)
+    True
+    """
+    from .engine import accumulate
+
+    return evaluate(accumulate(scenario, years, seed, **kwargs))

@@ -1,0 +1,528 @@
+"""Scenario files: the validated, immutable description of one programme.
+
+A scenario (方案) is a TOML file with the sections ``programme``, ``population``,
+``funding``, ``claims``, ``basic``, ``cii`` and ``contract``. This module owns the
+schema, the defaults and the loading; it computes nothing.
+
+Conventions
+-----------
+* Money is in yuan. Counts are per person-year.
+* Fields ending in ``_percent`` hold percentages (``50`` means 50 %), as in the
+  policy texts; the matching property without the suffix returns the fraction
+  (``0.5``) that the engine uses.
+* Every model forbids unknown keys, so a typo is an error, not a silently
+  ignored setting.
+
+Errors
+------
+:func:`load_scenario` raises :class:`ScenarioError`, whose message names the file,
+the dotted field path, the offending value and the allowed range, e.g.::
+
+    scenarios/bad.toml: cii.deductible: must be >= 0 (got -5)
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Mapping, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import tables
+
+SCHEMES = ("urban", "ncms", "merged")
+"""Basic schemes: urban residents (城镇居民医保), rural NCMS (新农合), merged (城乡居民医保)."""
+
+LEVELS = ("primary", "secondary", "tertiary", "out_of_area")
+"""Hospital levels of an episode; ``out_of_area`` is care outside the pooling area (异地就医)."""
+
+LOCATIONS = (
+    "local",
+    "in_province_referred",
+    "in_province_unreferred",
+    "out_of_province_referred",
+    "out_of_province_unreferred",
+)
+"""Where an episode was treated, for the CII out-of-area rules (统筹区外 / 省外, 转诊)."""
+
+DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other")
+"""Disease groups an episode stream may carry; disease-list schemes (病种) select some."""
+
+
+class ScenarioError(ValueError):
+    """A scenario file or a scenario value is invalid; the message says where and why."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+Yuan = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+PositiveYuan = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+# --------------------------------------------------------------------------- programme
+class Programme(_Model):
+    """Who runs the programme and where the numbers come from."""
+
+    name: str = Field(min_length=1)
+    source: str = ""
+    year: int | None = Field(default=None, ge=1990, le=2100)
+    notes: str = ""
+
+
+# --------------------------------------------------------------------------- population
+class Region(_Model):
+    """One pooling area (统筹地区) of the population, with its relative medical cost level."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, le=1)
+    cost_factor: float = Field(default=1.0, gt=0, le=10)
+
+
+class Population(_Model):
+    """Insured residents: size and composition. Shares are fractions of the insured."""
+
+    size: int = Field(ge=1, le=2_000_000_000, description="insured persons")
+    age_shares: tuple[float, ...] = Field(
+        default=tables.AGE_SHARES_2010,
+        description="share of insured in each 5-year age band 0-4, 5-9, ..., 85+ (18 values)",
+    )
+    female_share: float = Field(default=0.49, ge=0, le=1)
+    scheme_shares: dict[Literal["urban", "ncms", "merged"], float] = Field(default_factory=lambda: {"merged": 1.0})
+    poverty_rate_percent: dict[Literal["urban", "ncms", "merged"], Percent] = Field(default_factory=dict)
+    regions: tuple[Region, ...] = (Region(name="pool", share=1.0),)
+
+    @field_validator("age_shares")
+    @classmethod
+    def _age_shares(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) != len(tables.AGE_BAND_STARTS):
+            raise ValueError(f"needs {len(tables.AGE_BAND_STARTS)} values (bands 0-4 ... 85+), got {len(v)}")
+        if any(not math.isfinite(x) or x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError("values must be finite, >= 0 and not all zero")
+        return v
+
+    @field_validator("scheme_shares")
+    @classmethod
+    def _scheme_shares(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("at least one scheme is needed (urban, ncms, merged)")
+        if any(not (0 <= x <= 1) for x in v.values()):
+            raise ValueError("each share must be between 0 and 1")
+        if abs(sum(v.values()) - 1) > 1e-6:
+            raise ValueError(f"shares must sum to 1 (got {sum(v.values()):.6g})")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, v: tuple[Region, ...]) -> tuple[Region, ...]:
+        if not v:
+            raise ValueError("at least one region is needed")
+        if abs(sum(r.share for r in v) - 1) > 1e-6:
+            raise ValueError(f"region shares must sum to 1 (got {sum(r.share for r in v):.6g})")
+        if len({r.name for r in v}) != len(v):
+            raise ValueError("region names must be unique")
+        return v
+
+    @model_validator(mode="after")
+    def _poverty_schemes(self) -> "Population":
+        extra = set(self.poverty_rate_percent) - set(self.scheme_shares)
+        if extra:
+            raise ValueError(f"poverty_rate_percent names schemes not in scheme_shares: {sorted(extra)}")
+        return self
+
+    def poverty_rate(self, scheme: str) -> float:
+        """Share of the scheme's insured in the poor population (贫困人口), as a fraction."""
+        return self.poverty_rate_percent.get(scheme, 0.0) / 100
+
+
+# --------------------------------------------------------------------------- severity
+class LogNormalSpec(_Model):
+    """Lognormal cost per episode, by its mean (yuan) and coefficient of variation."""
+
+    family: Literal["lognormal"] = "lognormal"
+    mean: PositiveYuan
+    cv: float = Field(gt=0, le=20)
+
+
+class GammaSpec(_Model):
+    """Gamma cost per episode, by its mean (yuan) and coefficient of variation."""
+
+    family: Literal["gamma"]
+    mean: PositiveYuan
+    cv: float = Field(gt=0, le=20)
+
+
+class SplicedParetoSpec(_Model):
+    """Lognormal body (mean, cv of the unspliced lognormal) with a Pareto tail above ``threshold``.
+
+    The tail keeps the lognormal's probability of exceeding the threshold, so the
+    body below it is unchanged; ``alpha`` (> 1) is the Pareto tail index.
+    """
+
+    family: Literal["spliced_pareto"]
+    mean: PositiveYuan
+    cv: float = Field(gt=0, le=20)
+    threshold: PositiveYuan
+    alpha: float = Field(gt=1, le=50)
+
+
+SeveritySpec = Annotated[Union[LogNormalSpec, GammaSpec, SplicedParetoSpec], Field(discriminator="family")]
+
+
+# --------------------------------------------------------------------------- claims
+class EpisodeStream(_Model):
+    """One kind of episode: general admissions (住院), special outpatient care (门诊特殊慢性病),
+    or the treatment of one listed disease.
+
+    A person has the stream with probability ``prevalence × age factor`` (1 for
+    general admissions); if they have it, their episode count in the year is
+    Poisson (``dispersion = 0``) or negative binomial with gamma frailty of
+    variance ``dispersion``, with mean ``episodes_by_age[band] × sex factor ×
+    scheme factor``.
+    """
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")
+    disease: Literal["general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other"] = "general"
+    setting: Literal["inpatient", "outpatient"] = "inpatient"
+    prevalence: float = Field(default=1.0, gt=0, le=1, description="share of insured having the stream (before age factors)")
+    prevalence_age_factor: tuple[float, ...] | None = Field(
+        default=None, description="relative prevalence by utilisation age band (7 values), mean-free"
+    )
+    episodes_by_age: tuple[float, ...] = Field(description="mean episodes per person-year for those with the stream, by utilisation age band (7 values)")
+    dispersion: float = Field(default=0.0, ge=0, le=50)
+    female_factor: float = Field(default=1.0, gt=0, le=10)
+    scheme_factor: dict[Literal["urban", "ncms", "merged"], float] = Field(default_factory=dict)
+    level_mix: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], float] = Field(
+        default_factory=lambda: {"primary": 0.35, "secondary": 0.40, "tertiary": 0.20, "out_of_area": 0.05}
+    )
+    severity: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], SeveritySpec]
+
+    @field_validator("episodes_by_age", "prevalence_age_factor")
+    @classmethod
+    def _by_age(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is None:
+            return v
+        n = len(tables.UTILISATION_BANDS)
+        if len(v) != n:
+            raise ValueError(f"needs {n} values, one per age band {tables.UTILISATION_BAND_LABELS}, got {len(v)}")
+        if any(not math.isfinite(x) or x < 0 or x > 400 for x in v):
+            raise ValueError("values must be between 0 and 400")
+        return v
+
+    @field_validator("scheme_factor")
+    @classmethod
+    def _scheme_factor(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(not (0 < x <= 10) for x in v.values()):
+            raise ValueError("each factor must be > 0 and <= 10")
+        return v
+
+    @model_validator(mode="after")
+    def _mix(self) -> "EpisodeStream":
+        mix = self.level_mix
+        if any(not (0 <= x <= 1) for x in mix.values()) or abs(sum(mix.values()) - 1) > 1e-6:
+            raise ValueError(f"level_mix shares must be in [0, 1] and sum to 1 (got {dict(mix)})")
+        missing = [lvl for lvl, share in mix.items() if share > 0 and lvl not in self.severity]
+        if missing:
+            raise ValueError(f"severity is missing for levels with a positive level_mix share: {missing}")
+        if self.prevalence_age_factor is not None and max(self.prevalence * f for f in self.prevalence_age_factor) > 1:
+            raise ValueError("prevalence x prevalence_age_factor must stay <= 1 in every band")
+        return self
+
+
+class Shocks(_Model):
+    """Year-level systemic multipliers (parameter risk): lognormal with mean 1 and the given sd."""
+
+    frequency_sd: float = Field(default=0.0, ge=0, le=2)
+    severity_sd: float = Field(default=0.0, ge=0, le=2)
+
+    @property
+    def enabled(self) -> bool:
+        return self.frequency_sd > 0 or self.severity_sd > 0
+
+
+class OutOfArea(_Model):
+    """How out-of-area episodes split between locations (fractions summing to 1)."""
+
+    in_province_referred: float = Field(default=0.5, ge=0, le=1)
+    in_province_unreferred: float = Field(default=0.2, ge=0, le=1)
+    out_of_province_referred: float = Field(default=0.2, ge=0, le=1)
+    out_of_province_unreferred: float = Field(default=0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> "OutOfArea":
+        total = sum(self.shares())
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"the four shares must sum to 1 (got {total:.6g})")
+        return self
+
+    def shares(self) -> tuple[float, float, float, float]:
+        """Shares for LOCATIONS[1:], in that order."""
+        return (self.in_province_referred, self.in_province_unreferred,
+                self.out_of_province_referred, self.out_of_province_unreferred)
+
+
+class Claims(_Model):
+    """The claims model: episode streams, compliant share, B/C items, trend and shocks."""
+
+    streams: tuple[EpisodeStream, ...] = Field(default_factory=tables.default_streams)
+    compliant_percent: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], Percent] = Field(
+        default_factory=lambda: dict(tables.COMPLIANT_PERCENT)
+    )
+    category_b_percent: Percent = Field(default=20.0, description="share of compliant cost in category B (乙类) items")
+    category_c_percent: Percent = Field(default=5.0, description="share of compliant cost in category C (丙类) items")
+    cost_trend_percent: float = Field(default=8.0, ge=-50, le=100, description="annual medical cost trend, % per year")
+    out_of_area: OutOfArea = OutOfArea()
+    shocks: Shocks = Shocks()
+
+    @field_validator("streams")
+    @classmethod
+    def _streams(cls, v: tuple[EpisodeStream, ...]) -> tuple[EpisodeStream, ...]:
+        if not v:
+            raise ValueError("at least one episode stream is needed")
+        names = [s.name for s in v]
+        if len(set(names)) != len(names):
+            raise ValueError(f"stream names must be unique (got {names})")
+        return v
+
+    @model_validator(mode="after")
+    def _compliant(self) -> "Claims":
+        used = {lvl for s in self.streams for lvl, share in s.level_mix.items() if share > 0}
+        missing = sorted(used - set(self.compliant_percent))
+        if missing:
+            raise ValueError(f"compliant_percent is missing for levels {missing}")
+        if self.category_b_percent + self.category_c_percent > 100:
+            raise ValueError("category_b_percent + category_c_percent must be <= 100")
+        return self
+
+
+# --------------------------------------------------------------------------- basic insurance
+class BasicLevel(_Model):
+    """Basic insurance terms at one hospital level: per-admission deductible (起付标准) and fund share."""
+
+    deductible: Yuan
+    coinsurance_percent: Percent = Field(description="share of compliant cost above the deductible the basic fund pays")
+
+    @property
+    def coinsurance(self) -> float:
+        return self.coinsurance_percent / 100
+
+
+class Basic(_Model):
+    """Basic medical insurance (基本医疗保险) for residents."""
+
+    inpatient: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], BasicLevel] = Field(
+        default_factory=lambda: {k: BasicLevel(**v) for k, v in tables.BASIC_INPATIENT.items()}
+    )
+    outpatient: BasicLevel = Field(default_factory=lambda: BasicLevel(**tables.BASIC_OUTPATIENT))
+    annual_cap: PositiveYuan = Field(default=150_000, description="最高支付限额, yuan per person-year")
+
+
+# --------------------------------------------------------------------------- CII
+class Tier(_Model):
+    """One marginal band (分段): ``rate_percent`` applies to accumulation above ``above`` yuan."""
+
+    above: Yuan
+    rate_percent: Percent
+
+    @property
+    def rate(self) -> float:
+        return self.rate_percent / 100
+
+
+class LocationRule(_Model):
+    """CII terms for out-of-area care: a flat rate, or points added to every tier (negative lowers)."""
+
+    flat_rate_percent: Percent | None = None
+    points: float = Field(default=0.0, ge=-100, le=100)
+
+
+class CII(_Model):
+    """Critical illness insurance (大病保险) on each person's annual accumulation.
+
+    The accumulation is the compliant out-of-pocket cost left after basic
+    insurance (合规自付费用) in the year, from the episode streams in ``scope``,
+    less the self-paid shares of category B/C items.
+    """
+
+    deductible: Yuan = Field(description="起付线, yuan per person-year")
+    tiers: tuple[Tier, ...] = Field(min_length=1, description="分段支付比例; first tier must start at 0 (= the deductible)")
+    cap: PositiveYuan = Field(default=math.inf, allow_inf_nan=True, description="年度最高支付限额, yuan; omit for none")
+    poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
+    poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
+    includes_basic_deductible: bool = Field(
+        default=False, description="whether the basic per-admission deductible counts in the accumulation"
+    )
+    category_b_self_pay_percent: Percent = 0.0
+    category_c_self_pay_percent: Percent = 0.0
+    scope: tuple[str, ...] = Field(default=(), description="disease groups covered; empty = all (不受病种限制)")
+    locations: dict[Literal["in_province_referred", "in_province_unreferred", "out_of_province_referred", "out_of_province_unreferred"], LocationRule] = Field(default_factory=dict)
+    catastrophic_threshold: PositiveYuan = Field(
+        default=20_000, description="total out-of-pocket (yuan per person-year) counted as catastrophic expenditure"
+    )
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if v[0].above != 0:
+            raise ValueError(f"the first tier must start at above = 0 (the deductible), got {v[0].above}")
+        edges = [t.above for t in v]
+        if any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ValueError(f"tier 'above' edges must increase strictly (got {edges})")
+        return v
+
+    @field_validator("scope")
+    @classmethod
+    def _scope(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [d for d in v if d not in DISEASES]
+        if bad:
+            raise ValueError(f"unknown disease groups {bad}; allowed: {list(DISEASES)}")
+        return v
+
+    @property
+    def effective_poor_deductible(self) -> float:
+        return self.deductible if self.poor_deductible is None else self.poor_deductible
+
+
+# --------------------------------------------------------------------------- funding and contract
+class Funding(_Model):
+    """How the CII premium is raised (筹资): yuan per insured person-year by scheme, or a share of basic funding."""
+
+    per_capita: dict[Literal["urban", "ncms", "merged"], Yuan] = Field(default_factory=dict)
+    basic_fund_per_capita: dict[Literal["urban", "ncms", "merged"], Yuan] = Field(
+        default_factory=dict, description="basic-scheme funding (筹资), yuan per insured person-year"
+    )
+    basic_fund_share_percent: Percent | None = None
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> "Funding":
+        if bool(self.per_capita) == (self.basic_fund_share_percent is not None):
+            raise ValueError("give either per_capita, or basic_fund_share_percent with basic_fund_per_capita")
+        if self.basic_fund_share_percent is not None and not self.basic_fund_per_capita:
+            raise ValueError("basic_fund_share_percent needs basic_fund_per_capita")
+        return self
+
+    def premium_per_capita(self, scheme: str) -> float:
+        """CII premium for one insured person-year of ``scheme``, yuan."""
+        if self.per_capita:
+            return self.per_capita[scheme]
+        return self.basic_fund_per_capita[scheme] * self.basic_fund_share_percent / 100
+
+    def schemes(self) -> set[str]:
+        return set(self.per_capita or self.basic_fund_per_capita)
+
+
+class Contract(_Model):
+    """Contract terms with the insurer (承办合同). Settlement variants live in :mod:`actuarial.settlement`."""
+
+    combined_fee_rate_percent: float = Field(default=5.0, ge=0, le=5, description="综合费率, % of premium (policy cap 5)")
+    surplus_cap_percent: Percent | None = Field(default=None, description="surplus the insurer may keep, % of premium; default = fee rate")
+    policy_loss_fund_share_percent: Percent = Field(default=50.0, description="fund's share of a policy loss (政策性亏损)")
+    years: int = Field(default=3, ge=1, le=10)
+
+    @property
+    def combined_fee_rate(self) -> float:
+        return self.combined_fee_rate_percent / 100
+
+
+# --------------------------------------------------------------------------- scenario
+class Scenario(_Model):
+    """A whole programme: population, claims model, basic insurance, CII design, funding, contract."""
+
+    programme: Programme
+    population: Population
+    funding: Funding
+    claims: Claims = Claims()
+    basic: Basic = Basic()
+    cii: CII
+    contract: Contract = Contract()
+
+    @model_validator(mode="after")
+    def _cross(self) -> "Scenario":
+        missing = sorted(set(self.population.scheme_shares) - self.funding.schemes())
+        if missing:
+            raise ValueError(f"funding has no amount for schemes {missing} that population.scheme_shares uses")
+        streams_levels = {lvl for s in self.claims.streams for lvl, sh in s.level_mix.items() if sh > 0 and s.setting == "inpatient"}
+        missing_lv = sorted(streams_levels - set(self.basic.inpatient))
+        if missing_lv:
+            raise ValueError(f"basic.inpatient has no terms for levels {missing_lv}")
+        if self.cii.scope:
+            covered = {s.disease for s in self.claims.streams}
+            if not covered & set(self.cii.scope):
+                raise ValueError(f"cii.scope {list(self.cii.scope)} matches no claims stream disease {sorted(covered)}")
+        return self
+
+    # Convenience for sweeps and the inverse solvers.
+    def replace(self, **dotted: Any) -> "Scenario":
+        """A copy with fields replaced by dotted path (``"cii.deductible"``), validated again.
+
+        >>> s = load_scenario("scenarios/qinzhou_2016.toml")
+        >>> s.replace(**{"cii.deductible": 5000, "funding.per_capita.merged": 30}).cii.deductible
+        5000.0
+        """
+        data = self.model_dump(mode="python")
+        for path, value in dotted.items():
+            _set_dotted(data, path, value)
+        return validate_scenario(data, source="<replace>")
+
+
+def _set_dotted(data: dict, path: str, value: Any) -> None:
+    keys = path.split(".")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        if isinstance(node, (list, tuple)):
+            node = node[int(key)]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            raise ScenarioError(f"unknown field path '{path}' (no '{'.'.join(keys[: i + 1])}')")
+    last = keys[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ScenarioError(f"cannot set '{path}'")
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in ("lognormal", "gamma", "spliced_pareto")))
+        msg = e["msg"].removeprefix("Value error, ")
+        got = e.get("input")
+        shown = "" if isinstance(got, (dict, list, tuple)) or e["type"] == "missing" else f" (got {got!r})"
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field (check the spelling; see the README for the valid fields)"
+        lines.append(f"{source}: {loc or '<top>'}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def validate_scenario(data: Mapping[str, Any], source: str = "<dict>") -> Scenario:
+    """Validate a mapping (e.g. parsed TOML) into a :class:`Scenario`, or raise :class:`ScenarioError`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_errors(err, source)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    >>> s = load_scenario("scenarios/provincial_guideline.toml")
+    >>> s.cii.deductible
+    8000.0
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such scenario file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not UTF-8 text: {err}") from None
+    return validate_scenario(data, source=str(path))
