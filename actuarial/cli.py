@@ -1,0 +1,183 @@
+"""The ``actuarial`` command line: ``run``, ``calibrate``, ``validate`` and the commands other modules add.
+
+Output is a human table by default; ``--format json`` or ``--format csv`` for
+scripts. JSON keys are stable and documented in the README. Errors in the
+user's input print one clear message and exit with status 2.
+
+Other modules add commands by defining ``add_parser(subparsers)`` and being
+listed in :data:`COMMAND_MODULES`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .scenario import ScenarioError, load_scenario
+
+COMMAND_MODULES: tuple[str, ...] = ()
+"""Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
+
+
+class UserError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+def _jsonable(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "item"):
+        return _jsonable(x.item())
+    return x
+
+
+def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None) -> None:
+    """Write ``payload`` as JSON, or ``table`` as CSV or a human table, to ``out`` or stdout."""
+    if fmt == "json":
+        text = json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        text = table.to_csv(index=False)
+    else:
+        with pd.option_context("display.width", 160, "display.max_columns", 20):
+            text = table.to_string(index=False, float_format=lambda v: f"{v:,.4f}") + "\n"
+    if out:
+        path = Path(out)
+        if path.exists():
+            raise UserError(f"{path}: already exists; choose another --out (nothing was overwritten)")
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
+    """Options every simulating command takes."""
+    p.add_argument("--seed", type=int, default=20240101, help="random seed (default: %(default)s)")
+    p.add_argument("--years", type=int, default=years, help="simulated years (default: %(default)s)")
+    p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def scenario_from_args(args):
+    sc = load_scenario(args.scenario)
+    if getattr(args, "size", None) is not None:
+        if args.size < 1:
+            raise UserError(f"--size must be >= 1 (got {args.size})")
+        sc = sc.replace(**{"population.size": args.size})
+    if getattr(args, "years", 1) < 1:
+        raise UserError(f"--years must be >= 1 (got {args.years})")
+    return sc
+
+
+def _progress(args) -> bool | None:
+    return False if args.no_progress else None
+
+
+def cmd_run(args) -> int:
+    from .results import simulate
+
+    res = simulate(scenario_from_args(args), args.years, args.seed, progress=_progress(args))
+    emit(res.to_dict(), res.summary(), args.format, args.out)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration import calibrate_premium, solve_deductible, solve_tier_shift
+
+    sc = scenario_from_args(args)
+    if args.solve == "deductible":
+        sol = solve_deductible(sc, args.premium, args.years, args.seed, progress=_progress(args))
+    elif args.solve == "tiers":
+        sol = solve_tier_shift(sc, args.premium, args.years, args.seed, progress=_progress(args))
+    else:
+        sol = None
+    if sol is not None:
+        payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years, **sol.to_dict(),
+                   "claims_per_capita": sol.result.claims_per_capita().to_dict()}
+        table = pd.DataFrame([{"parameter": sol.parameter, "estimate": sol.value, "ci95_low": sol.ci95[0],
+                               "ci95_high": sol.ci95[1], "premium_per_capita": sol.premium}])
+        emit(payload, table, args.format, args.out)
+        return 0
+    cal = calibrate_premium(sc, args.target, args.percentile, args.years, args.seed, progress=_progress(args))
+    res = cal.result
+    payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years,
+               "insured": res.insured, "combined_fee_rate": res.combined_fee_rate,
+               **cal.to_dict(), "claims_per_capita": res.claims_per_capita().to_dict(),
+               "loss_ratio_at_current_premium": res.loss_ratio().to_dict()}
+    rows = [{"group": "all", "premium_per_capita": cal.premium, "se": cal.se, "ci95_low": cal.ci95[0],
+             "ci95_high": cal.ci95[1], "current_premium": cal.current_premium}]
+    for s, e in cal.by_scheme.items():
+        rows.append({"group": s, "premium_per_capita": e.value, "se": e.se, "ci95_low": e.ci95[0],
+                     "ci95_high": e.ci95[1], "current_premium": res.scenario.funding.premium_per_capita(s)})
+    emit(payload, pd.DataFrame(rows), args.format, args.out)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    ok = True
+    for path in args.scenarios:
+        try:
+            sc = load_scenario(path)
+            print(f"ok    {path}: {sc.programme.name}")
+        except ScenarioError as err:
+            ok = False
+            print(f"error {err}", file=sys.stderr)
+    return 0 if ok else 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="actuarial", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"actuarial {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="simulate a scenario and print the headline figures with standard errors")
+    p.add_argument("scenario", help="scenario TOML file")
+    add_common(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("calibrate", help="calibrate the per-capita premium (or solve the design a premium affords)")
+    p.add_argument("scenario", help="scenario TOML file")
+    add_common(p)
+    p.add_argument("--target", choices=("break_even", "percentile"), default="break_even")
+    p.add_argument("--percentile", type=float, default=0.9, help="with --target percentile (default %(default)s)")
+    p.add_argument("--solve", choices=("premium", "deductible", "tiers"), default="premium",
+                   help="premium (default), or the deductible / tier shift that --premium affords")
+    p.add_argument("--premium", type=float, default=None, help="yuan per person-year for --solve (default: the scenario's)")
+    p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("validate", help="check scenario files and report every problem")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    p.set_defaults(func=cmd_validate)
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, UserError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except ValueError as err:  # validated parameters out of range (e.g. a solver bracket)
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
