@@ -404,6 +404,8 @@ class _Store:
                                       indent=1, ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, manifest)
         self.parts.mkdir(exist_ok=True)
+        for stale in self.parts.glob(".point-*.tmp"):  # a part being written when the run was killed
+            stale.unlink()
 
     def part(self, index: int) -> Path:
         return self.parts / f"point-{index:06d}.parquet"
@@ -421,7 +423,7 @@ class _Store:
 
 
 def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, processes: bool = True,
-              scheduler: str | None = None, progress: bool | None = None) -> "SweepResult":
+              scheduler: str | None = None, map_fn=None, progress: bool | None = None) -> "SweepResult":
     """Simulate every point of ``sweep`` and collect the tidy results.
 
     Parameters
@@ -430,6 +432,8 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         re-run skips finished points (resume). ``None``: keep everything in memory.
     workers : points run in parallel on this many Dask workers (1: in this process).
     processes, scheduler : see :class:`actuarial.parallel.DaskMap`.
+    map_fn : an already started ``map_fn(f, items)`` (e.g. a :class:`~actuarial.parallel.DaskMap`
+        shared by several sweeps); overrides ``workers`` and ``scheduler``.
     progress : progress bar over points (default: on a terminal).
 
     The numbers do not depend on ``workers`` or on interruptions: each point is a
@@ -445,7 +449,9 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     frames: dict[int, pd.DataFrame] = {}
     todo = [(i, scenarios[i], sweep.years, records[i]["seed"], sweep.contract_year, sweep.outputs)
             for i in range(len(records)) if i not in done]
-    if scheduler is None and workers <= 1:
+    if map_fn is not None:
+        ctx, mapper = None, map_fn
+    elif scheduler is None and workers <= 1:
         ctx, mapper = None, (lambda f, xs: map(f, xs))
     else:
         from .parallel import DaskMap
@@ -536,10 +542,11 @@ class SweepResult:
             raise ValueError(f"metric '{metric}' was not swept; choose from {list(self.sweep.outputs)}")
         return metric
 
-    def plot_tornado(self, metric: str | None = None, ax=None):
+    def plot_tornado(self, metric: str | None = None, ax=None, whiskers: bool = False):
         """Tornado chart (matplotlib): bars from the base value to the low / high results.
 
-        Whiskers are ±1.96 × the per-point SE (conservative under CRN).
+        ``whiskers`` draws ±1.96 × each point's SE; under common random numbers
+        that overstates the uncertainty of the bars' lengths (the differences), so it is off by default.
         """
         import matplotlib.pyplot as plt
 
@@ -552,7 +559,8 @@ class SweepResult:
         for side, colour in (("low", "tab:blue"), ("high", "tab:red")):
             v = t[f"{side}_estimate"].to_numpy()
             ax.barh(y, v - base, left=base, color=colour, alpha=0.75, label=side)
-            ax.errorbar(v, y, xerr=1.96 * t[f"{side}_se"].to_numpy(), fmt="none", ecolor="k", lw=0.8)
+            if whiskers:
+                ax.errorbar(v, y, xerr=1.96 * t[f"{side}_se"].to_numpy(), fmt="none", ecolor="k", lw=0.8)
         ax.axvline(base, color="k", lw=1)
         labels = [f"{r.parameter} ({_fmt(r.low)} / {_fmt(r.high)})" for r in t.itertuples()]
         ax.set_yticks(y, labels)
@@ -599,7 +607,7 @@ class SweepResult:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:,.4g}" if math.isfinite(v) else str(v)
+    return f"{v:,.6g}" if math.isfinite(v) else str(v)
 
 
 # --------------------------------------------------------------------------- command line

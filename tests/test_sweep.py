@@ -250,3 +250,46 @@ high = 10000
     assert first["points"] == 3 and first["common_random_numbers"] and png.stat().st_size > 0
     assert main(["sweep", str(path), "--dir", str(out), "--format", "json", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["results"] == first["results"]
+
+
+@pytest.mark.slow
+def test_resume_after_killed_process(tmp_path):
+    """SIGKILL the CLI once some points are written; the re-run completes to the uninterrupted numbers."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = write(tmp_path, '''
+years = 2
+outputs = ["claims_per_capita", "loss_ratio"]
+[overrides]
+"population.size" = 60000
+[[parameters]]
+name = "deductible"
+path = "cii.deductible"
+low = 6000
+high = 10000
+[[parameters]]
+name = "utilisation"
+path = "claims.streams.*.episodes_by_age"
+mode = "scale"
+low = 0.9
+high = 1.1
+''')
+    out = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(sweepmod.__file__).parents[1])}
+    cmd = [sys.executable, "-m", "actuarial.cli", "sweep", str(path), "--dir", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None and len(list(out.glob("points/point-*.parquet"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    written = len(list(out.glob("points/point-*.parquet")))
+    assert written >= 1
+    resumed = run_sweep(load_sweep(path), out, progress=False)
+    fresh = run_sweep(load_sweep(path), progress=False)
+    pd.testing.assert_frame_equal(resumed.table, fresh.table)
+    assert not list(out.glob("points/.point-*"))  # no half-written part is ever visible
