@@ -73,7 +73,7 @@ class DaskMap:
                 raise ConnectionError(f"cannot reach the Dask scheduler at {self.scheduler!r}: {err}") from None
         else:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=self.threads_per_worker,
-                                         processes=self.processes, dashboard_address=None,
+                                         processes=self.processes, dashboard_address=":0",
                                          silence_logs=logging.ERROR)
             self.client = Client(self._cluster)
         return self

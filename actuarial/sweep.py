@@ -309,8 +309,10 @@ class Sweep(_Model):
         return out
 
     def definition(self) -> dict:
-        """JSON-ready definition (what the fingerprint covers)."""
-        return {"format": FORMAT_VERSION, **self.model_dump(mode="json")}
+        """JSON-ready definition (what the fingerprint covers; :meth:`SweepResult.from_dir` reads it back)."""
+        # the base in python mode: an absent cap (inf) must survive (json writes it as Infinity)
+        return {"format": FORMAT_VERSION, **self.model_dump(mode="json", exclude={"base"}),
+                "base": self.base.model_dump(mode="python")}
 
     def fingerprint(self) -> str:
         """sha256 of the definition: results in a directory belong to exactly one sweep."""
@@ -419,6 +421,7 @@ class _Store:
         os.replace(tmp, self.part(index))  # atomic: a killed run leaves no half-written part
 
     def read(self) -> pd.DataFrame:
+        """Every finished point's rows, in point order."""
         return pd.concat([pd.read_parquet(self.part(i)) for i in sorted(self.done())], ignore_index=True)
 
 
@@ -472,8 +475,8 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         finally:
             if ctx is not None:
                 ctx.__exit__(None, None, None)
-    table = store.read() if store else pd.concat([frames[i] for i in sorted(frames)], ignore_index=True)
-    result = SweepResult(sweep, table.sort_values(["point"], kind="stable").reset_index(drop=True))
+    result = SweepResult(sweep, store.read() if store else pd.concat([frames[i] for i in sorted(frames)],
+                                                                     ignore_index=True))
     if store:
         result.table.to_parquet(store.dir / "results.parquet", index=False)  # derived; rewritten on each run
     return result
@@ -496,6 +499,24 @@ class SweepResult:
 
     sweep: Sweep
     table: pd.DataFrame
+
+    @classmethod
+    def from_dir(cls, directory: str | Path) -> "SweepResult":
+        """Re-open the results in a sweep output directory (the points finished so far).
+
+        >>> res = SweepResult.from_dir("provincial_tornado-sweep")   # doctest: +SKIP
+        """
+        directory = Path(directory)
+        try:
+            manifest = json.loads((directory / "sweep.json").read_text(encoding="utf-8"))
+            definition = {k: v for k, v in manifest["sweep"].items() if k != "format"}
+        except (OSError, ValueError, KeyError) as err:
+            raise SweepError(f"{directory}: not a readable sweep output directory ({err})") from None
+        sweep = Sweep.model_validate({**definition, "source": manifest.get("source", str(directory))})
+        store = _Store(directory, sweep)
+        if not store.done():
+            raise SweepError(f"{directory}: no finished points yet")
+        return cls(sweep, store.read())
 
     @property
     def parameter_names(self) -> list[str]:

@@ -14,7 +14,7 @@ from actuarial import load_scenario, simulate
 from actuarial import sweep as sweepmod
 from actuarial.cli import main
 from actuarial.rng import seed_sequence
-from actuarial.sweep import Parameter, Sweep, SweepError, load_sweep, resolve_path, run_sweep
+from actuarial.sweep import Parameter, Sweep, SweepError, SweepResult, load_sweep, resolve_path, run_sweep
 
 SWEEPS = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps"
 
@@ -167,6 +167,9 @@ def test_resume_after_crash_equals_uninterrupted(base, tornado_result, tmp_path,
     calls.clear()
     run_sweep(tornado(base), out, progress=False)
     assert calls == []  # nothing left to do
+    reopened = SweepResult.from_dir(out)
+    assert reopened.sweep.fingerprint() == tornado(base).fingerprint()
+    pd.testing.assert_frame_equal(reopened.table, tornado_result.table)
 
 
 def test_refuses_other_sweeps_directory(base, tmp_path):
