@@ -185,6 +185,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20240101)
     ap.add_argument("--city", action="store_true", help="run the 5M-insured city to a 0.05-yuan CI (minutes)")
     ap.add_argument("--city-size", type=int, default=5_000_000)
+    ap.add_argument("--city-years", type=int, default=None,
+                    help="with --city: simulate only this many years and project the full time")
     ap.add_argument("--workers", type=int, default=2, help="Dask workers for --city and the sweep (default 2)")
     ap.add_argument("--threads", action="store_true", help="--city on Dask worker threads, not processes")
     ap.add_argument("--no-sweep", action="store_true", help="skip the sweep throughput")
@@ -226,15 +228,19 @@ def main(argv=None) -> int:
     if args.city:
         from actuarial.parallel import DaskMap
 
+        run_years = args.city_years or city_years
         city = sc.replace(**{"population.size": args.city_size})
         t0 = time.perf_counter()
         with DaskMap(workers=args.workers, processes=not args.threads) as dmap:
-            cres, _ = run_engine(city, city_years, args.seed, args.engine, map_fn=dmap)
+            cres, _ = run_engine(city, run_years, args.seed, args.engine, map_fn=dmap)
         cdt = time.perf_counter() - t0
+        rate = run_years * args.city_size / cdt
         cbe = cres.break_even_premium()
-        line(f"measured time, {args.workers} worker {'threads' if args.threads else 'processes'} (s)", f"{cdt:.0f} ({city_years * args.city_size / cdt:,.0f} "
-             "person-years/s)")
+        kind = "threads" if args.threads else "processes"
+        line(f"measured, {run_years} years on {args.workers} worker {kind} (s)", f"{cdt:.0f} ({rate:,.0f} person-years/s)")
         line("break-even premium (yuan)", f"{cbe.value:.3f}, 95% CI half-width {Z95 * cbe.se:.4f}")
+        if run_years < city_years:
+            line(f"time for all {city_years} years at that rate (s)", f"{city_years * args.city_size / rate:.0f}")
 
     if not args.no_sweep:
         sweep_throughput(args)
