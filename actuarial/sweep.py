@@ -361,17 +361,60 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 # --------------------------------------------------------------------------- running
-def _run_point(task: tuple) -> tuple[int, list[tuple[str, float, float]]]:
-    """Simulate one point; returns (point, [(metric, estimate, se)]). Module-level so Dask can ship it."""
-    from .results import Estimate, simulate
+HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
+"""The CII fields the heavy pass itself reads; the rest of the design is applied to its rows afterwards."""
 
-    index, scenario, years, seed, contract_year, outputs = task
-    metrics = simulate(scenario, years, seed, contract_year=contract_year, progress=False).metrics()
+
+def _heavy_key(scenario: Scenario, seed: int) -> str:
+    """Points with equal keys share one heavy pass: same draws, only design / funding / fee rate differ."""
+    rest = scenario.model_dump(mode="python", exclude={"cii", "funding", "contract"})
+    cii = {f: getattr(scenario.cii, f) for f in HEAVY_CII_FIELDS}
+    return json.dumps([seed, rest, cii], sort_keys=True, default=str)
+
+
+def _tasks(sweep: Sweep, scenarios: list[Scenario], seeds: list[int], skip: set[int]) -> list[tuple]:
+    """One task per heavy pass, for the points not in ``skip``.
+
+    A task is (scenario, seed, years, contract_year, floor, [(point, cii, funding, fee rate)], outputs).
+    The floor is the lowest deductible over *all* the group's points, so a resumed run keeps the
+    same rows (rows below a point's deductible add exact zeros to its figures anyway).
+    """
+    from .cii import min_deductible
+
+    groups: dict[str, list[int]] = {}
+    for i, sc in enumerate(scenarios):
+        groups.setdefault(_heavy_key(sc, seeds[i]), []).append(i)
+    tasks = []
+    for members in groups.values():
+        todo = [(i, scenarios[i].cii, scenarios[i].funding, scenarios[i].contract.combined_fee_rate)
+                for i in members if i not in skip]
+        if todo:
+            floor = min(min_deductible(scenarios[i].cii) for i in members)
+            lead = members[0]
+            tasks.append((scenarios[lead], seeds[lead], sweep.years, sweep.contract_year, floor, todo, sweep.outputs))
+    return tasks
+
+
+def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
+    """One heavy pass, then each of its points' designs; returns [(point, [(metric, estimate, se)])].
+
+    Module-level so Dask can ship it.
+    """
+    from .engine import accumulate
+    from .results import Estimate, evaluate
+
+    scenario, seed, years, contract_year, floor, points, outputs = task
+    acc = accumulate(scenario, years, seed, floor=floor, contract_year=contract_year, progress=False)
     out = []
-    for name in outputs:
-        m = metrics[name]
-        out.append((name, m.value, m.se) if isinstance(m, Estimate) else (name, float(m), 0.0))
-    return index, out
+    for index, cii, funding, fee_rate in points:
+        # a copy, so the premium is recomputed from `funding` the same way whichever point leads the group
+        metrics = evaluate(acc, cii, funding.model_copy(), fee_rate).metrics()
+        values = []
+        for name in outputs:
+            m = metrics[name]
+            values.append((name, m.value, m.se) if isinstance(m, Estimate) else (name, float(m), 0.0))
+        out.append((index, values))
+    return out
 
 
 def _point_frame(point: dict, values: list[tuple[str, float, float]]) -> pd.DataFrame:
@@ -439,8 +482,11 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         shared by several sweeps); overrides ``workers`` and ``scheduler``.
     progress : progress bar over points (default: on a terminal).
 
-    The numbers do not depend on ``workers`` or on interruptions: each point is a
-    pure function of its scenario and seed.
+    Points that differ only in the CII design, funding or fee rate and share a seed
+    (common random numbers) share one heavy pass (:func:`actuarial.engine.accumulate`)
+    and are priced on its rows, as calibration does; a grid over deductible × tier rates
+    costs one simulation. The numbers do not depend on ``workers``, on this sharing or on
+    interruptions: each point is a pure function of its scenario and seed.
     """
     from tqdm.auto import tqdm
 
@@ -450,8 +496,7 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     store = _Store(out, sweep) if out is not None else None
     done = store.done() if store else set()
     frames: dict[int, pd.DataFrame] = {}
-    todo = [(i, scenarios[i], sweep.years, records[i]["seed"], sweep.contract_year, sweep.outputs)
-            for i in range(len(records)) if i not in done]
+    todo = _tasks(sweep, scenarios, [r["seed"] for r in records], done)
     if map_fn is not None:
         ctx, mapper = None, map_fn
     elif scheduler is None and workers <= 1:
@@ -465,13 +510,14 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         if ctx is not None:
             ctx.__enter__()
         try:
-            for index, values in (mapper(_run_point, todo) if todo else ()):
-                frame = _point_frame(records[index], values)
-                if store:
-                    store.write(index, frame)
-                else:
-                    frames[index] = frame
-                bar.update(1)
+            for group in (mapper(_run_group, todo) if todo else ()):
+                for index, values in group:
+                    frame = _point_frame(records[index], values)
+                    if store:
+                        store.write(index, frame)
+                    else:
+                        frames[index] = frame
+                bar.update(len(group))
         finally:
             if ctx is not None:
                 ctx.__exit__(None, None, None)

@@ -116,6 +116,19 @@ def test_tidy_table_matches_direct_simulation(base, tornado_result):
     assert (t[t.metric == "insured"].estimate == 20_000).all() and (t[t.metric == "insured"].se == 0).all()
 
 
+def test_shared_heavy_pass_equals_separate_runs(base, tornado_result):
+    """Deductible and tier points are priced on the base point's draws: same figures as simulating each."""
+    t = tornado_result.table.set_index(["varied", "side", "metric"])
+    for varied, side, values in [("deductible", "high", {"deductible": 10000}),
+                                 ("deductible", "low", {"deductible": 6000}),
+                                 ("tier_points", "low", {"tier_points": -5})]:
+        point = {"utilisation": 1.0, "deductible": 8000, "tier_points": 0, **values}
+        direct = simulate(tornado(base).scenario_at(point), years=2, seed=11, progress=False)
+        assert t.loc[(varied, side, "claims_per_capita"), "estimate"] == direct.claims_per_capita().value
+        assert t.loc[(varied, side, "claims_per_capita"), "se"] == direct.claims_per_capita().se
+        assert t.loc[(varied, side, "loss_ratio"), "estimate"] == pytest.approx(direct.loss_ratio().value, rel=1e-12)
+
+
 def test_tornado_table_under_crn(tornado_result):
     tt = tornado_result.tornado("claims_per_capita").set_index("parameter")
     # same draws at every point: a higher deductible / lower tier rate pays strictly less
@@ -143,25 +156,27 @@ def test_grid_result_heatmap(base):
 
 # --------------------------------------------------------------------------- resume and workers
 def test_resume_after_crash_equals_uninterrupted(base, tornado_result, tmp_path, monkeypatch):
-    real = sweepmod._run_point
+    real = sweepmod._run_group
     calls = []
 
-    def crash_after_three(task):
-        if len(calls) == 3:
+    def crash_after_one(task):
+        if calls:
             raise KeyboardInterrupt("simulated kill")
-        calls.append(task[0])
+        calls.append([i for i, *_ in task[5]])
         return real(task)
 
-    monkeypatch.setattr(sweepmod, "_run_point", crash_after_three)
+    # heavy passes: {base, deductible and tier points} share the draws; each utilisation point has its own
+    monkeypatch.setattr(sweepmod, "_run_group", crash_after_one)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(tornado(base), out, progress=False)
-    assert sorted(p.name for p in (out / "points").iterdir()) == [f"point-00000{i}.parquet" for i in range(3)]
+    assert calls == [[0, 3, 4, 5, 6]]
+    assert sorted(p.name for p in (out / "points").iterdir()) == [f"point-00000{i}.parquet" for i in (0, 3, 4, 5, 6)]
 
     calls.clear()
-    monkeypatch.setattr(sweepmod, "_run_point", lambda task: (calls.append(task[0]), real(task))[1])
+    monkeypatch.setattr(sweepmod, "_run_group", lambda task: (calls.append([i for i, *_ in task[5]]), real(task))[1])
     resumed = run_sweep(tornado(base), out, progress=False)
-    assert calls == [3, 4, 5, 6]  # only the unfinished points ran
+    assert calls == [[1], [2]]  # only the unfinished points ran
     pd.testing.assert_frame_equal(resumed.table, tornado_result.table)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), tornado_result.table)
     calls.clear()
