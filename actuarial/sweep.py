@@ -23,11 +23,17 @@ Seeds
 -----
 With common random numbers (CRN, the default for tornado and grid) every point
 runs with the sweep's seed, so the same people fall ill in the same simulated
-years at every point and the difference between two points is almost free of
-Monte Carlo noise: it measures the parameter's effect, not the luck of the
-draws. Without CRN (the default for LHS, where points are treated as a sample
-of the parameter space) point *i* gets its own seed, spawned from the sweep
-seed and *i* with :class:`numpy.random.SeedSequence`.
+years at every point and the difference between two points measures the
+parameter's effect, not the luck of the draws. For parameters that act on
+amounts (costs, trend, deductible, tiers, premium) the draws stay aligned and
+the difference's standard error is about ten times smaller than with
+independent seeds (provincial guideline, 300,000 insured × 4 years); for
+parameters that change episode counts (utilisation, prevalence, dispersion)
+the streams re-align only partly (about 1.5 times smaller). Points that differ
+only in the CII design, funding or fee rate even share one heavy pass. Without
+CRN (the default for LHS, where points are a sample of the parameter space)
+point *i* gets its own seed, spawned from the sweep seed and *i* with
+:class:`numpy.random.SeedSequence`.
 
 Results
 -------
@@ -62,7 +68,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -138,7 +144,7 @@ def _combine(current: Any, value: float, mode: str) -> Any:
 
 # --------------------------------------------------------------------------- configuration
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Parameter(_Model):
