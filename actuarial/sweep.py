@@ -659,8 +659,10 @@ class SweepResult:
         ax.set_yticks(range(grid.shape[0]), [_fmt(v) for v in grid.index])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        for (i, j), v in np.ndenumerate(grid.to_numpy()):
-            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="w", fontsize=8)
+        values = grid.to_numpy()
+        mid = np.nanmin(values) + 0.6 * (np.nanmax(values) - np.nanmin(values))
+        for (i, j), v in np.ndenumerate(values):  # dark text on the light (high) end of viridis
+            ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="k" if v > mid else "w", fontsize=8)
         ax.figure.colorbar(im, ax=ax, label=metric)
         ax.set_title(metric)
         return ax
