@@ -200,8 +200,9 @@ def test_refuses_other_sweeps_directory(base, tmp_path):
     assert (other / "notes.txt").read_text() == "keep me"
 
 
-def test_two_workers_same_numbers(base, tornado_result):
-    res = run_sweep(tornado(base), workers=2, processes=False, progress=False)
+@pytest.mark.parametrize("processes", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_two_workers_same_numbers(base, tornado_result, processes):
+    res = run_sweep(tornado(base), workers=2, processes=processes, progress=False)
     pd.testing.assert_frame_equal(res.table, tornado_result.table)
 
 
