@@ -87,8 +87,9 @@ def calibrate_premium(source: Scenario | SimulationResult, target: Literal["brea
     if not 0 < percentile < 1:
         raise ValueError(f"percentile must be in (0, 1) (got {percentile})")
     per_capita = res.yearly("claims") / res.yearly("people") / net
-    if res.years < 20 / (1 - percentile):
-        raise ValueError(f"the {percentile:.0%} percentile needs at least {math.ceil(20 / (1 - percentile))} "
+    needed = math.ceil(20 / (1 - percentile) - 1e-9)  # about 20 years beyond the quantile
+    if res.years < needed:
+        raise ValueError(f"the {percentile:.0%} percentile needs at least {needed} "
                          f"simulated years (got {res.years}); pass more years")
     est, lo, hi = quantile_ci(per_capita, percentile)
     se = (hi - lo) / (2 * Z95)

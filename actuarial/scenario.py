@@ -350,7 +350,7 @@ class CII(_Model):
 
     deductible: Yuan = Field(description="起付线, yuan per person-year")
     tiers: tuple[Tier, ...] = Field(min_length=1, description="分段支付比例; first tier must start at 0 (= the deductible)")
-    cap: PositiveYuan = Field(default=math.inf, allow_inf_nan=True, description="年度最高支付限额, yuan; omit for none")
+    cap: float = Field(default=math.inf, gt=0, description="年度最高支付限额, yuan per person-year; omit for none")
     poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
     poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
     includes_basic_deductible: bool = Field(
