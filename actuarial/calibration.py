@@ -36,13 +36,26 @@ class Calibration:
     by_scheme: dict[str, Estimate]
     result: SimulationResult
 
+    def basic_fund_percent(self) -> dict | None:
+        """The calibrated premium as % of basic-scheme funding, when the scenario is funded that way."""
+        funding = self.result.scenario.funding
+        if funding.basic_fund_share_percent is None:
+            return None
+        shares = self.result.scenario.population.scheme_shares
+        basic = sum(shares[s] * funding.basic_fund_per_capita[s] for s in shares)
+        return {"estimate": float(100 * self.premium / basic), "ci95": [float(100 * c / basic) for c in self.ci95],
+                "current": funding.basic_fund_share_percent}
+
     def to_dict(self) -> dict:
-        return {
+        out = {
             "target": self.target,
             "premium_per_capita": {"estimate": self.premium, "se": self.se, "ci95": list(self.ci95)},
             "current_premium_per_capita": self.current_premium,
             "by_scheme": {s: e.to_dict() for s, e in self.by_scheme.items()},
         }
+        if (pct := self.basic_fund_percent()) is not None:
+            out["basic_fund_percent"] = pct
+        return out
 
     def _repr_html_(self) -> str:
         lo, hi = self.ci95

@@ -31,6 +31,10 @@ class Estimate:
     value: float
     se: float
 
+    def __post_init__(self):  # plain floats, so dicts and JSON never carry numpy scalars
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "se", float(self.se))
+
     @property
     def ci95(self) -> tuple[float, float]:
         return (self.value - Z95 * self.se, self.value + Z95 * self.se)
