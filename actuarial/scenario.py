@@ -427,6 +427,11 @@ class Band(_Model):
     insurer_share_percent: Percent = Field(description="insurer's share of the slice, %")
 
 
+def _require_increasing(values: list[float], what: str) -> None:
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"{what} must increase strictly (got {values})")
+
+
 def _check_bands(v: tuple[Band, ...] | None) -> tuple[Band, ...] | None:
     if v is None:
         return v
@@ -434,9 +439,7 @@ def _check_bands(v: tuple[Band, ...] | None) -> tuple[Band, ...] | None:
         raise ValueError("give at least one band, or leave the field out")
     if v[0].above_percent != 0:
         raise ValueError(f"the first band must start at above_percent = 0, got {v[0].above_percent}")
-    edges = [b.above_percent for b in v]
-    if any(b <= a for a, b in zip(edges, edges[1:])):
-        raise ValueError(f"band above_percent edges must increase strictly (got {edges})")
+    _require_increasing([b.above_percent for b in v], "band above_percent edges")
     return v
 
 
@@ -464,9 +467,7 @@ class PerformanceBond(_Model):
     def _release(cls, v: tuple[BondRelease, ...]) -> tuple[BondRelease, ...]:
         if not v:
             raise ValueError("give at least one release row (score, release_percent)")
-        scores = [r.score for r in v]
-        if any(b <= a for a, b in zip(scores, scores[1:])):
-            raise ValueError(f"release scores must increase strictly (got {scores})")
+        _require_increasing([r.score for r in v], "release scores")
         shares = [r.release_percent for r in v]
         if any(b < a for a, b in zip(shares, shares[1:])):
             raise ValueError(f"release_percent must not fall as the score rises (got {shares})")
@@ -493,13 +494,13 @@ class Instalment(_Model):
 
 
 class PolicyChange(_Model):
-    """A government policy change during the term (政策调整), from contract year ``from_year`` (0 = first) on.
+    """A government policy change during the term (政策调整), from contract year ``from_year`` (1 = first) on.
 
     ``changes`` maps dotted scenario paths under ``cii.`` to new values, e.g.
     ``{"cii.deductible" = 6000}``. The extra claims it causes are the policy loss.
     """
 
-    from_year: int = Field(ge=1, le=9, description="first contract year (0-based) the change applies to")
+    from_year: int = Field(ge=2, le=10, description="first contract year (1 = the first) the change applies to")
     description: str = ""
     changes: dict[str, Any] = Field(min_length=1)
 
@@ -583,9 +584,9 @@ class Contract(_Model):
         if self.bond is not None and abs(bond_pct - self.bond.withheld_percent) > 1e-6:
             raise ValueError(f"the payment_schedule bond instalments ({bond_pct:g} %) must equal "
                              f"bond.withheld_percent ({self.bond.withheld_percent:g} %)")
-        late = [c.from_year for c in self.policy_changes if c.from_year >= self.years]
+        late = [c.from_year for c in self.policy_changes if c.from_year > self.years]
         if late:
-            raise ValueError(f"policy_changes from_year {late} fall outside the {self.years}-year term (0-based years)")
+            raise ValueError(f"policy_changes from_year {late} fall outside the {self.years}-year term")
         return self
 
     @property
