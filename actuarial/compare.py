@@ -169,7 +169,8 @@ def _outcome(bid: Bid, res: SimulationResult) -> BidOutcome:
     base = res.metrics()
     metrics = {
         "fund_outlay_per_capita": mean_estimate(s.fund_outlay / people),
-        "returned_surplus_per_capita": mean_estimate(s.returned_to_fund / people),
+        "returned_surplus_per_capita": mean_estimate(s.returned_surplus / people),
+        "bond_forfeited_per_capita": mean_estimate(s.bond_forfeited / people),
         "fund_loss_share_per_capita": mean_estimate(s.fund_loss_share / people),
         "prob_fund_covers_loss": prob_estimate(s.fund_loss_share > 0),
         "insurer_result_per_capita": mean_estimate(per_capita),

@@ -120,3 +120,16 @@ def test_bad_policy_change_path_is_clear(scenario):
     sc = scenario.replace(**{"contract.policy_changes": [{"from_year": 2, "changes": {"cii.deductable": 6000}}]})
     with pytest.raises(ScenarioError, match=r"contract.policy_changes \(contract year 2\).*deductable"):
         run_contract(sc, 2, 0)
+
+
+def test_tiers_raised_ten_points_create_policy_loss(scenario):
+    raise_tiers = {f"cii.tiers.{i}.rate_percent": t.rate_percent + 10 for i, t in enumerate(scenario.cii.tiers)}
+    sc = scenario.replace(**{"contract.years": 2, "contract.policy_changes": [
+        {"from_year": 2, "description": "every tier +10 points", "changes": raise_tiers}]})
+    res = run_contract(sc, PATHS, SEED)
+    y2 = res.years[1]
+    assert [t.rate_percent for t in y2.result.cii.tiers] == [60, 70, 80, 85]
+    extra = y2.result.yearly("claims") - y2.result.with_design(scenario.cii).yearly("claims")
+    s = y2.settlement
+    np.testing.assert_allclose(s.policy_loss, np.minimum(extra, np.maximum(s.claims - s.premium, 0)))
+    assert s.policy_loss.max() > 0
