@@ -32,7 +32,7 @@ import pandas as pd
 
 from .cii import min_deductible
 from .engine import accumulate
-from .results import SimulationResult, evaluate
+from .results import Z95, SimulationResult, evaluate
 from .scenario import Contract, Scenario, ScenarioError
 from .settlement import Settlement, mean_estimate, prob_estimate, settle
 
@@ -193,7 +193,7 @@ class ContractResult:
         """JSON-ready: by contract year, each metric's estimate, SE and 95 % CI; the payment schedule."""
         by_year: dict = {}
         for r in self.summary().itertuples(index=False):
-            lo, hi = r.mean - 1.959963984540054 * r.se, r.mean + 1.959963984540054 * r.se
+            lo, hi = r.mean - Z95 * r.se, r.mean + Z95 * r.se
             by_year.setdefault(str(r.contract_year), {})[r.metric] = {"estimate": r.mean, "se": r.se, "ci95": [lo, hi]}
         return {
             "scenario": self.scenario.programme.name, "seed": self.seed, "paths": self.paths,
