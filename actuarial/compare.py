@@ -254,13 +254,19 @@ class BidComparison:
         """:meth:`table` sorted by rank (best first)."""
         return self.table().sort_values(["rank", "fund_outlay_per_capita"], kind="stable").reset_index(drop=True)
 
+    BRIEF_COLUMNS = {
+        "rank": "rank", "bid": "bid", "score": "score", "fee_rate_percent": "fee %",
+        "fund_outlay_per_capita": "fund outlay", "fund_outlay_per_capita_se": "± se",
+        "returned_surplus_per_capita": "surplus back", "prob_fund_covers_loss": "P(fund loss)",
+        "actual_payment_ratio": "pay ratio", "beneficiaries_per_10k": "benef/10k",
+        "catastrophic_avoided_per_10k": "catastr. avoided/10k", "insurer_result_q05_per_capita": "insurer q05",
+        "insurer_result_per_capita": "insurer mean", "dominated_by": "dominated by",
+    }
+    """Columns of :meth:`brief` and their short terminal labels (money: yuan per insured person-year)."""
+
     def brief(self) -> pd.DataFrame:
         """A narrow ranked table for the terminal: the criteria, fund outlay ± SE, dominance."""
-        t = self.ranked()
-        cols = ["rank", "bid", "score", "fee_rate_percent", "fund_outlay_per_capita", "fund_outlay_per_capita_se",
-                "returned_surplus_per_capita", *[c for c in CRITERIA if c != "fund_outlay_per_capita"],
-                "insurer_result_per_capita", "dominated_by"]
-        return t[cols]
+        return self.ranked()[list(self.BRIEF_COLUMNS)].rename(columns=self.BRIEF_COLUMNS)
 
     def to_dict(self) -> dict:
         """JSON-ready: settings, criteria, weights and, per bid in rank order, terms and metrics."""

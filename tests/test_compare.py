@@ -166,7 +166,7 @@ def test_cli_compare_writes_json_csv_png_and_never_overwrites(tmp_path, capsys):
     assert main([*args, "--format", "csv"]) == 0
     assert capsys.readouterr().out.startswith("rank,bid,score")
     assert main(args) == 0
-    assert "dominated_by" in capsys.readouterr().out
+    assert "dominated by" in capsys.readouterr().out
     png.write_bytes(b"precious")
     assert main([*args, "--png", str(png)]) == 2
     assert "already exists" in capsys.readouterr().err and png.read_bytes() == b"precious"
