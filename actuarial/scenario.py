@@ -542,6 +542,9 @@ class Contract(_Model):
     with optional caps on the fund's share, and non-policy loss, borne by the insurer
     unless ``loss_bands`` share it (a risk corridor; symmetric when it equals
     ``surplus_bands``).
+
+    >>> Contract(combined_fee_rate_percent=5, surplus_cap_percent=4).surplus_corridor()  # Daqing: keep up to 4 %
+    ([0.0, 0.04], [1.0, 0.0])
     """
 
     combined_fee_rate_percent: float = Field(default=5.0, ge=0, description="综合费率 (admin + profit), % of premium; at most 5")
