@@ -219,3 +219,25 @@ def test_conservation_check_catches_a_cent():
     bad = dataclasses.replace(s, insurer_result=s.insurer_result + np.array([0.0, 0.01]))
     with pytest.raises(AssertionError, match="not conserved"):
         bad.check_conservation()
+
+
+def test_monte_carlo_means_match_closed_forms():
+    # Claims normal with mean 0.9 P and sd 0.1 P, so U = P − C ~ N(0.1 P, 0.1 P); fee cap c = 5 % of P.
+    # E[returned] = E[(U − c)+] and E[loss] = E[(−U)+] have the normal closed form
+    # E[(X − k)+] = (μ − k) Φ((μ − k)/σ) + σ φ((μ − k)/σ).
+    from scipy.stats import norm
+
+    def stop_loss(mu, sigma, k):
+        z = (mu - k) / sigma
+        return (mu - k) * norm.cdf(z) + sigma * norm.pdf(z)
+
+    n, mu, sigma, c = 200_000, 0.1 * P, 0.1 * P, 0.05 * P
+    claims = np.random.default_rng(20240101).normal(P - mu, sigma, n).clip(0)
+    s = settle(Contract(combined_fee_rate_percent=5), np.full(n, P), claims)
+    from actuarial.settlement import mean_estimate
+
+    returned_, loss_ = stop_loss(mu, sigma, c), stop_loss(-mu, sigma, 0)
+    kept_ = mu + loss_ - returned_  # E[min(U+, c)] = E[U+] − E[(U − c)+], and E[U+] = μ + E[(−U)+]
+    for got, want in ((s.returned_surplus, returned_), (s.insurer_other_loss, loss_), (s.kept_surplus, kept_)):
+        est = mean_estimate(got)
+        assert abs(est.value - want) < 4 * est.se, (est, want)
