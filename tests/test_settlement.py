@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actuarial.scenario import Band, Contract, ScenarioError, load_scenario, validate_scenario
-from actuarial.settlement import CENT, corridor_split, settle
+from actuarial.settlement import CENT, corridor_split, mean_estimate, settle
 
 P = 1_000_000.0
 
@@ -234,8 +234,6 @@ def test_monte_carlo_means_match_closed_forms():
     n, mu, sigma, c = 200_000, 0.1 * P, 0.1 * P, 0.05 * P
     claims = np.random.default_rng(20240101).normal(P - mu, sigma, n).clip(0)
     s = settle(Contract(combined_fee_rate_percent=5), np.full(n, P), claims)
-    from actuarial.settlement import mean_estimate
-
     returned_, loss_ = stop_loss(mu, sigma, c), stop_loss(-mu, sigma, 0)
     kept_ = mu + loss_ - returned_  # E[min(U+, c)] = E[U+] − E[(U − c)+], and E[U+] = μ + E[(−U)+]
     for got, want in ((s.returned_surplus, returned_), (s.insurer_other_loss, loss_), (s.kept_surplus, kept_)):
