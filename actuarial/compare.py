@@ -39,7 +39,8 @@ from .cii import min_deductible
 from .engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, quantile_ci
 from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
-from .settlement import Settlement, mean_estimate, prob_estimate, settle
+from .results import mean_estimate, prob_estimate
+from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")
 """Top-level tables a bid file may have."""

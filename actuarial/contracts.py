@@ -34,7 +34,8 @@ from .cii import min_deductible
 from .engine import accumulate
 from .results import Z95, SimulationResult, evaluate
 from .scenario import Contract, Scenario, ScenarioError
-from .settlement import Settlement, mean_estimate, prob_estimate, settle
+from .results import mean_estimate, prob_estimate
+from .settlement import Settlement, settle
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles shown in fan charts."""

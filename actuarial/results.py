@@ -66,6 +66,22 @@ def ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
     return Estimate(r, float(np.sqrt(resid.var(ddof=1) / m)))
 
 
+def mean_estimate(x: np.ndarray) -> Estimate:
+    """Mean over independent simulated years with its standard error (same units as ``x``)."""
+    x = np.asarray(x, float)
+    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+    return Estimate(float(x.mean()), se)
+
+
+def prob_estimate(event: np.ndarray) -> Estimate:
+    """Share of simulated years where ``event`` holds, with a binomial SE floored at 0.5/n
+    (so that 0 of n years does not claim certainty)."""
+    event = np.asarray(event, bool)
+    n = event.size
+    p = float(event.mean())
+    return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / n) / n))
+
+
 @dataclass(frozen=True)
 class SimulationResult:
     """A scenario simulated with one CII design.
@@ -137,9 +153,7 @@ class SimulationResult:
 
     def prob_claims_exceed_net_premium(self) -> Estimate:
         """P(claims > premium × (1 − fee rate)) in a year, over simulated years, with binomial SE."""
-        exceed = self.yearly("claims") > self.yearly("premium") * (1 - self.combined_fee_rate)
-        p = float(exceed.mean())
-        return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / self.years) / self.years))
+        return prob_estimate(self.yearly("claims") > self.yearly("premium") * (1 - self.combined_fee_rate))
 
     def metrics(self, groups=None) -> dict[str, Estimate | float]:
         """The headline figures, each an :class:`Estimate` (or a plain number when exact)."""

@@ -37,27 +37,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-from .results import Estimate
+from .results import Estimate, mean_estimate, prob_estimate
 from .scenario import Contract
 
 CENT = 0.005
 """Largest conservation residual tolerated, yuan (half a cent)."""
-
-
-def mean_estimate(x: np.ndarray) -> Estimate:
-    """Mean over independent simulated years with its standard error (same units as ``x``)."""
-    x = np.asarray(x, float)
-    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
-    return Estimate(float(x.mean()), se)
-
-
-def prob_estimate(event: np.ndarray) -> Estimate:
-    """Share of simulated years where ``event`` holds, with a binomial SE floored at 0.5/n
-    (so that 0 of n years does not claim certainty)."""
-    event = np.asarray(event, bool)
-    n = event.size
-    p = float(event.mean())
-    return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / n) / n))
 
 
 def corridor_split(amount: np.ndarray, premium: np.ndarray, edges, shares) -> tuple[np.ndarray, np.ndarray]:
