@@ -37,9 +37,8 @@ import pandas as pd
 
 from .cii import min_deductible
 from .engine import accumulate
-from .results import Estimate, SimulationResult, Z95, evaluate, quantile_ci
+from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
 from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
-from .results import mean_estimate, prob_estimate
 from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")

@@ -32,9 +32,8 @@ import pandas as pd
 
 from .cii import min_deductible
 from .engine import accumulate
-from .results import Z95, SimulationResult, evaluate
+from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
-from .results import mean_estimate, prob_estimate
 from .settlement import Settlement, settle
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
