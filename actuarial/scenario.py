@@ -514,7 +514,9 @@ _BOUND_TEXT = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 def _num(v: float) -> str:
-    return f"{int(v):_}" if float(v).is_integer() else f"{v:g}"
+    if not float(v).is_integer():
+        return f"{v:g}"
+    return f"{int(v):_}" if abs(v) >= 10_000 else str(int(v))  # as TOML writes big numbers; years stay 1990
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
