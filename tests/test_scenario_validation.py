@@ -151,7 +151,7 @@ CASES = {
         ["funding.per_capita.merged: must be >= 0", "(got -30)"]),
     "fee_rate_over_5": (
         BASE + "\n[contract]\ncombined_fee_rate_percent = 8\n",
-        ["contract.combined_fee_rate_percent: must be >= 0 and <= 5", "(got 8)"]),
+        ["contract.combined_fee_rate_percent:", "may not exceed 5 % of premium", "(got 8)"]),
     "disease_scope_unknown": (
         edit("deductible = 8000", 'deductible = 8000\nscope = ["cancer", "diabetes"]'),
         ["cii.scope: unknown disease groups ['diabetes']", "allowed:", "'uremia_dialysis'"]),
