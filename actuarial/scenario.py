@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Mapping, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from . import tables
 
@@ -53,6 +54,15 @@ DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", 
 
 class ScenarioError(ValueError):
     """A scenario file or a scenario value is invalid; the message says where and why."""
+
+
+def _field_error(field: str, message: str) -> ValueError:
+    """An error found by a model-level check that belongs to one of the model's fields.
+
+    Pydantic places such errors at the model; the loader moves them to
+    ``<model path>.<field>`` so the message names the field the user must fix.
+    """
+    return ValueError(f"@{field}: {message}")
 
 
 class _Model(BaseModel):
@@ -131,7 +141,8 @@ class Population(_Model):
     def _poverty_schemes(self) -> "Population":
         extra = set(self.poverty_rate_percent) - set(self.scheme_shares)
         if extra:
-            raise ValueError(f"poverty_rate_percent names schemes not in scheme_shares: {sorted(extra)}")
+            raise _field_error("poverty_rate_percent", f"names schemes {sorted(extra)} that are not in "
+                               f"scheme_shares; allowed: {sorted(self.scheme_shares)}")
         return self
 
     def poverty_rate(self, scheme: str) -> float:
@@ -224,12 +235,13 @@ class EpisodeStream(_Model):
     def _mix(self) -> "EpisodeStream":
         mix = self.level_mix
         if any(not (0 <= x <= 1) for x in mix.values()) or abs(sum(mix.values()) - 1) > 1e-6:
-            raise ValueError(f"level_mix shares must be in [0, 1] and sum to 1 (got {dict(mix)})")
+            raise _field_error("level_mix", f"shares must be in [0, 1] and sum to 1 (got {dict(mix)})")
         missing = [lvl for lvl, share in mix.items() if share > 0 and lvl not in self.severity]
         if missing:
-            raise ValueError(f"severity is missing for levels with a positive level_mix share: {missing}")
+            raise _field_error("severity", f"missing for levels {missing}, which have a positive level_mix share; "
+                               f"give a severity for each of {sorted(l for l, x in mix.items() if x > 0)}")
         if self.prevalence_age_factor is not None and max(self.prevalence * f for f in self.prevalence_age_factor) > 1:
-            raise ValueError("prevalence x prevalence_age_factor must stay <= 1 in every band")
+            raise _field_error("prevalence_age_factor", "prevalence x prevalence_age_factor must stay <= 1 in every band")
         return self
 
 
@@ -293,9 +305,10 @@ class Claims(_Model):
         used = {lvl for s in self.streams for lvl, share in s.level_mix.items() if share > 0}
         missing = sorted(used - set(self.compliant_percent))
         if missing:
-            raise ValueError(f"compliant_percent is missing for levels {missing}")
+            raise _field_error("compliant_percent", f"missing for levels {missing} that the streams use")
         if self.category_b_percent + self.category_c_percent > 100:
-            raise ValueError("category_b_percent + category_c_percent must be <= 100")
+            raise _field_error("category_c_percent", "category_b_percent + category_c_percent must be <= 100 "
+                               f"(got {self.category_b_percent:g} + {self.category_c_percent:g})")
         return self
 
 
@@ -349,7 +362,7 @@ class CII(_Model):
     """
 
     deductible: Yuan = Field(description="起付线, yuan per person-year")
-    tiers: tuple[Tier, ...] = Field(min_length=1, description="分段支付比例; first tier must start at 0 (= the deductible)")
+    tiers: tuple[Tier, ...] = Field(description="分段支付比例; first tier must start at 0 (= the deductible)")
     cap: float = Field(default=math.inf, gt=0, description="年度最高支付限额, yuan per person-year; omit for none")
     poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
     poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
@@ -367,6 +380,8 @@ class CII(_Model):
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, v: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if not v:  # checked here, not by min_length, so a bad tier does not also report "no tiers"
+            raise ValueError("at least one tier is needed, e.g. [{ above = 0, rate_percent = 50 }]")
         if v[0].above != 0:
             raise ValueError(f"the first tier must start at above = 0 (the deductible), got {v[0].above}")
         edges = [t.above for t in v]
@@ -399,10 +414,13 @@ class Funding(_Model):
 
     @model_validator(mode="after")
     def _one_mode(self) -> "Funding":
-        if bool(self.per_capita) == (self.basic_fund_share_percent is not None):
-            raise ValueError("give either per_capita, or basic_fund_share_percent with basic_fund_per_capita")
+        modes = "give either per_capita (yuan per person-year by scheme), or basic_fund_share_percent with basic_fund_per_capita"
+        if self.per_capita and self.basic_fund_share_percent is not None:
+            raise _field_error("basic_fund_share_percent", f"not allowed together with per_capita; {modes}")
+        if not self.per_capita and self.basic_fund_share_percent is None:
+            raise _field_error("per_capita", f"missing; {modes}")
         if self.basic_fund_share_percent is not None and not self.basic_fund_per_capita:
-            raise ValueError("basic_fund_share_percent needs basic_fund_per_capita")
+            raise _field_error("basic_fund_per_capita", "missing; basic_fund_share_percent needs it (yuan per person-year by scheme)")
         return self
 
     def premium_per_capita(self, scheme: str) -> float:
@@ -626,15 +644,18 @@ class Scenario(_Model):
     def _cross(self) -> "Scenario":
         missing = sorted(set(self.population.scheme_shares) - self.funding.schemes())
         if missing:
-            raise ValueError(f"funding has no amount for schemes {missing} that population.scheme_shares uses")
+            where = "per_capita" if self.funding.per_capita else "basic_fund_per_capita"
+            raise _field_error(f"funding.{where}", f"no amount for schemes {missing} that population.scheme_shares uses; "
+                               f"give one for each of {sorted(self.population.scheme_shares)}")
         streams_levels = {lvl for s in self.claims.streams for lvl, sh in s.level_mix.items() if sh > 0 and s.setting == "inpatient"}
         missing_lv = sorted(streams_levels - set(self.basic.inpatient))
         if missing_lv:
-            raise ValueError(f"basic.inpatient has no terms for levels {missing_lv}")
+            raise _field_error("basic.inpatient", f"no terms for levels {missing_lv} that the inpatient streams use")
         if self.cii.scope:
             covered = {s.disease for s in self.claims.streams}
             if not covered & set(self.cii.scope):
-                raise ValueError(f"cii.scope {list(self.cii.scope)} matches no claims stream disease {sorted(covered)}")
+                raise _field_error("cii.scope", f"{list(self.cii.scope)} matches no claims stream; "
+                                   f"the streams' diseases are {sorted(covered)}")
         return self
 
     # Convenience for sweeps and the inverse solvers.
@@ -670,16 +691,97 @@ def _set_dotted(data: dict, path: str, value: Any) -> None:
         raise ScenarioError(f"cannot set '{path}'")
 
 
+_SEVERITY_TAGS = ("lognormal", "gamma", "spliced_pareto")
+_BOUND_TEXT = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _num(v: float) -> str:
+    if not float(v).is_integer():
+        return f"{v:g}"
+    return f"{int(v):_}" if abs(v) >= 10_000 else str(int(v))  # as TOML writes big numbers; years stay 1990
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside a type (through Annotated, Optional, unions, tuples and dict values)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _field_at(loc: tuple) -> tuple[FieldInfo | None, list[type[BaseModel]], bool]:
+    """The field at a pydantic error location, the models that may hold its next key, and whether
+    the location ends inside the field's value (a dict entry or a tuple item) rather than at the field."""
+    models: list[type[BaseModel]] = [Scenario]
+    info, inside = None, False
+    for part in loc:
+        owner = next((m for m in models if isinstance(part, str) and part in m.model_fields), None)
+        if owner is None:  # a tuple index, a dict key or a union tag: stay in the same field
+            inside = True
+            continue
+        info, inside = owner.model_fields[part], False
+        models = _models_in(info.annotation)
+    return info, models, inside
+
+
+def _bounds(info: FieldInfo | None, inside: bool) -> dict[str, float]:
+    """Numeric bounds (gt/ge/lt/le) of a field, or of its dict values / tuple items when ``inside``."""
+    if info is None:
+        return {}
+    metadata = list(info.metadata)
+    if inside:  # e.g. dict[Literal[...], Percent]: the bounds sit on the value type
+        args = get_args(info.annotation)
+        metadata = [m for inner in getattr(args[-1] if args else None, "__metadata__", ())
+                    for m in getattr(inner, "metadata", [inner])]
+    out = {}
+    for m in metadata:
+        for key in _BOUND_TEXT:
+            if getattr(m, key, None) is not None:
+                out[key] = getattr(m, key)
+    return out
+
+
+def _explain(e: dict) -> tuple[tuple, str, bool]:
+    """(location, message, show the value?) for one pydantic error, in the file's terms."""
+    loc = tuple(e["loc"])
+    kind = e["type"]
+    msg = e["msg"].removeprefix("Value error, ")
+    if msg.startswith("@"):  # a model-level check naming its field (see _field_error)
+        field, _, msg = msg[1:].partition(": ")
+        return loc + tuple(field.split(".")), msg, False
+    info, models, inside = _field_at(loc)
+    if kind == "missing":
+        if len(loc) == 1:
+            return loc, f"missing section [{loc[0]}] (required)", False
+        return loc, "missing (required)", False
+    if kind == "extra_forbidden":
+        parent = _field_at(loc[:-1])[1] if len(loc) > 1 else [Scenario]
+        allowed = sorted({f for m in parent for f in m.model_fields})
+        return loc, f"unknown field (check the spelling); allowed fields here: {', '.join(allowed)}", False
+    if loc and loc[-1] == "[key]":  # a dict key outside its allowed names
+        return loc[:-1], f"unknown name {e['input']!r}; allowed: {msg.removeprefix('Input should be ')}", False
+    if kind == "union_tag_invalid":
+        return loc + ("family",), f"unknown family {e['ctx']['tag']!r}; allowed: {e['ctx']['expected_tags']}", False
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = _bounds(info, inside) or dict(e.get("ctx", {}))
+        rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in bounds.items() if k in _BOUND_TEXT)
+        return loc, f"must be {rng}", True
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        bounds = _bounds(info, inside)
+        rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in bounds.items())
+        number = "a whole number" if kind.startswith("int") else "a number"
+        return loc, f"must be {number}{' ' + rng if rng else ''}", True
+    return loc, msg.replace("Input should be", "must be"), True
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
+    """One line per problem: ``file: dotted.field: what is wrong and what is allowed (got value)``."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in ("lognormal", "gamma", "spliced_pareto")))
-        msg = e["msg"].removeprefix("Value error, ")
+        loc, msg, show = _explain(e)
+        path = ".".join(str(p) for p in loc if p not in _SEVERITY_TAGS)
         got = e.get("input")
-        shown = "" if isinstance(got, (dict, list, tuple)) or e["type"] == "missing" else f" (got {got!r})"
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see the README for the valid fields)"
-        lines.append(f"{source}: {loc or '<top>'}: {msg}{shown}")
+        shown = f" (got {got!r})" if show and not isinstance(got, (dict, list, tuple)) else ""
+        lines.append(f"{source}: {path or '<top>'}: {msg}{shown}")
     return "\n".join(lines)
 
 
@@ -706,5 +808,5 @@ def load_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(f"{path}: not UTF-8 text: {err}") from None
+        raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None
     return validate_scenario(data, source=str(path))

@@ -46,7 +46,7 @@ def test_bundled_bids_load_and_override_only_their_tables():
 @pytest.mark.parametrize("body, words", [
     ("[contract]\ncombined_fee_rate_percent = 6\n", "bid.toml: contract.combined_fee_rate_percent: the combined fee rate"),
     ("[contract]\nsurplus_cap = 4\n", "bid.toml: contract.surplus_cap: unknown field"),
-    ("[cii]\ndeductible = -1\n", "bid.toml: cii.deductible: Input should be greater than or equal to 0 (got -1"),
+    ("[cii]\ndeductible = -1\n", "bid.toml: cii.deductible: must be >= 0 (got -1"),
     ("[population]\nsize = 10\n", "bid.toml: population: a bid may only set the tables"),
     ("[contract]\nsurplus_bands = [{ above_percent = 0, insurer_share_percent = 100 }, "
      "{ above_percent = 0, insurer_share_percent = 10 }]\n", "bid.toml: contract.surplus_bands: band above_percent"),
