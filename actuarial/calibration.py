@@ -58,9 +58,24 @@ class Calibration:
         return out
 
     def _repr_html_(self) -> str:
+        import html
+
+        import pandas as pd
+
         lo, hi = self.ci95
-        return (f"<b>Calibrated premium ({self.target})</b>: {self.premium:.2f} yuan per person-year "
-                f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}")
+        rows = [("all", self.premium, self.se, lo, hi, self.current_premium)]
+        funding = self.result.scenario.funding
+        rows += [(s, e.value, e.se, *e.ci95, funding.premium_per_capita(s)) for s, e in self.by_scheme.items()]
+        table = pd.DataFrame(rows, columns=["group", "premium", "se", "ci95_low", "ci95_high", "current_premium"])
+        return (f"<b>Calibrated premium ({html.escape(self.target)})</b>: {self.premium:.2f} yuan per person-year "
+                f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}"
+                + table.set_index("group").to_html(float_format=lambda v: f"{v:,.2f}"))
+
+    def plot(self, kind: str = "convergence", ax=None):
+        """Convergence of the break-even premium with this calibration's CI, or a result plot kind."""
+        from .plots import plot_calibration
+
+        return plot_calibration(self, kind, ax=ax)
 
 
 def _result(source: Scenario | SimulationResult, years: int, seed: int, **kw) -> SimulationResult:

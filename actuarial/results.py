@@ -210,9 +210,17 @@ class SimulationResult:
     def _repr_html_(self) -> str:
         table = self.summary()
         table = table[table.group == "all"].drop(columns="group").set_index("metric")
-        head = (f"<b>{self.scenario.programme.name}</b>: {self.insured:,} insured × {self.years} simulated years, "
+        from html import escape
+
+        head = (f"<b>{escape(self.scenario.programme.name)}</b>: {self.insured:,} insured × {self.years} simulated years, "
                 f"seed {self.accumulations.seed}")
         return head + table.to_html(float_format=lambda v: f"{v:,.4g}")
+
+    def plot(self, kind: str = "claims", ax=None, **kw):
+        """Plot the result: ``claims``, ``loss_ratio``, ``benefit_by_band`` or ``convergence`` (see :mod:`actuarial.plots`)."""
+        from .plots import plot_result
+
+        return plot_result(self, kind, ax=ax, **kw)
 
     def with_design(self, cii: CII | None = None, funding: Funding | None = None,
                     combined_fee_rate: float | None = None) -> "SimulationResult":
