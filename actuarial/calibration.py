@@ -60,16 +60,19 @@ class Calibration:
     def _repr_html_(self) -> str:
         import html
 
-        import pandas as pd
-
         lo, hi = self.ci95
-        rows = [("all", self.premium, self.se, lo, hi, self.current_premium)]
-        funding = self.result.scenario.funding
-        rows += [(s, e.value, e.se, *e.ci95, funding.premium_per_capita(s)) for s, e in self.by_scheme.items()]
-        table = pd.DataFrame(rows, columns=["group", "premium", "se", "ci95_low", "ci95_high", "current_premium"])
         return (f"<b>Calibrated premium ({html.escape(self.target)})</b>: {self.premium:.2f} yuan per person-year "
                 f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}"
-                + table.set_index("group").to_html(float_format=lambda v: f"{v:,.2f}"))
+                + self.table().set_index("group").to_html(float_format=lambda v: f"{v:,.2f}"))
+
+    def table(self):
+        """Premium (yuan per person-year) with SE, 95 % CI and the current premium: all insured, then by scheme."""
+        import pandas as pd
+
+        rows = [("all", self.premium, self.se, *self.ci95, self.current_premium)]
+        funding = self.result.scenario.funding
+        rows += [(s, e.value, e.se, *e.ci95, funding.premium_per_capita(s)) for s, e in self.by_scheme.items()]
+        return pd.DataFrame(rows, columns=["group", "premium", "se", "ci95_low", "ci95_high", "current_premium"])
 
     def plot(self, kind: str = "convergence", ax=None):
         """Convergence of the break-even premium with this calibration's CI, or a result plot kind."""

@@ -202,14 +202,6 @@ def metrics_table(res) -> pd.DataFrame:
     return s.reset_index(drop=True)
 
 
-def calibration_table(cal) -> pd.DataFrame:
-    """Calibrated premium (yuan per person-year) with SE and CI, overall and by scheme."""
-    rows = [("all", cal.premium, cal.se, *cal.ci95, cal.current_premium)]
-    funding = cal.result.scenario.funding
-    rows += [(s, e.value, e.se, *e.ci95, funding.premium_per_capita(s)) for s, e in cal.by_scheme.items()]
-    return pd.DataFrame(rows, columns=["group", "premium", "se", "ci95_low", "ci95_high", "current_premium"])
-
-
 def add_scenario(report: Report, res, cal=None) -> Report:
     """Add a scenario's sections: programme summary, calibrated premium, key metrics and plots."""
     from .calibration import calibrate_premium
@@ -225,7 +217,7 @@ def add_scenario(report: Report, res, cal=None) -> Report:
         f"Calibrated premium ({cal.target}): {cal.premium:.2f} yuan per insured person-year "
         f"(95% CI {lo:.2f}–{hi:.2f}); current premium {cal.current_premium:.2f} yuan.",
     )
-    report.add_table(f"测算保费明细：{name}", f"Calibrated premium by group: {name}", calibration_table(cal),
+    report.add_table(f"测算保费明细：{name}", f"Calibrated premium by group: {name}", cal.table(),
                      note="yuan per insured person-year; break-even = expected claims / (1 − combined fee rate)",
                      float_format="{:,.2f}")
     report.add_table(f"关键指标：{name}", f"Key metrics: {name}", metrics_table(res),
