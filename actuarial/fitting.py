@@ -211,7 +211,8 @@ class FrequencyFit:
     """Episodes per person-year for one stream, in the scenario's multiplicative form.
 
     ``episodes_by_age`` is for men of the ``reference`` scheme; ``se`` holds the
-    standard errors of every parameter of the chosen family (same units).
+    standard errors of every parameter of the chosen family (same units; NaN for
+    the female factor when the data hold one sex only, which leaves it at 1).
     """
 
     stream: str
@@ -261,42 +262,45 @@ def fit_frequency(claims: pd.DataFrame, enrol: pd.DataFrame, stream: str = "admi
     reference = max(schemes, key=lambda s: cells.insured[cells.scheme == s].sum())
     others = [s for s in schemes if s != reference]
     nb = len(BANDS)
-    # Design: band dummies (log base rates), female, one dummy per non-reference scheme.
+    # Design: band dummies (log base rates), female, one dummy per non-reference scheme. The female
+    # column is dropped when the data have one sex only (not identified; the factor stays 1).
     X = np.zeros((len(cells), nb + 1 + len(others)))
     X[np.arange(len(cells)), cells.band.to_numpy()] = 1
     X[:, nb] = cells.female.to_numpy(float)
     for j, s in enumerate(others):
         X[:, nb + 1 + j] = (cells.scheme == s).to_numpy(float)
+    free = np.ones(X.shape[1], bool)
+    free[nb] = bool(cells.female.any() and (~cells.female).any())
+    Xf = X[:, free]
+    p = Xf.shape[1]
     k = np.arange(hist.shape[1])
     n_cell = hist.sum(axis=1)
     episodes = hist @ k
     log_kfact = hist @ special.gammaln(k + 1)
 
     def nll_poisson(beta):
-        m = np.exp(X @ beta)
+        m = np.exp(Xf @ beta)
         return -(episodes @ np.log(m) - n_cell @ m - log_kfact.sum())
 
     def nll_negbin(theta):
         beta, r = theta[:-1], math.exp(-theta[-1])  # theta[-1] = log dispersion; r = 1 / dispersion
-        m = np.exp(X @ beta)[:, None]
+        m = np.exp(Xf @ beta)[:, None]
         logp = (special.gammaln(k + r) - special.gammaln(r) - special.gammaln(k + 1)
                 + r * np.log(r / (r + m)) + k * np.log(m / (r + m)))
         return -float((hist * logp).sum())
 
     rate0 = np.log(np.maximum(np.bincount(cells.band, weights=episodes, minlength=nb)
                               / np.bincount(cells.band, weights=n_cell, minlength=nb), 1e-6))
-    beta0 = np.concatenate([rate0, np.zeros(X.shape[1] - nb)])
+    beta0 = np.concatenate([rate0, np.zeros(p - nb)])
     fit_p = optimize.minimize(nll_poisson, beta0, method="BFGS")
     fit_n = optimize.minimize(nll_negbin, np.concatenate([fit_p.x, [math.log(0.5)]]), method="BFGS")
     loglik = {"poisson": -fit_p.fun, "negative_binomial": -fit_n.fun}
-    aic = {"poisson": 2 * X.shape[1] + 2 * fit_p.fun, "negative_binomial": 2 * (X.shape[1] + 1) + 2 * fit_n.fun}
+    aic = {"poisson": 2 * p + 2 * fit_p.fun, "negative_binomial": 2 * (p + 1) + 2 * fit_n.fun}
     family = min(aic, key=aic.get)
-    if family == "poisson":
-        theta, nll = fit_p.x, nll_poisson
-    else:
-        theta, nll = fit_n.x, nll_negbin
-    se_theta = _std_errors(nll, theta)
-    beta = theta[: X.shape[1]]
+    theta, nll = (fit_p.x, nll_poisson) if family == "poisson" else (fit_n.x, nll_negbin)
+    se_free = _std_errors(nll, theta)
+    beta, se_theta = np.zeros(X.shape[1]), np.full(X.shape[1], np.nan)
+    beta[free], se_theta[free] = theta[:p], se_free[:p]
     rates = np.exp(beta[:nb])
     se = {  # delta method: se(exp(b)) = exp(b) se(b)
         "episodes_by_age": tuple(float(v) for v in rates * se_theta[:nb]),
@@ -306,7 +310,7 @@ def fit_frequency(claims: pd.DataFrame, enrol: pd.DataFrame, stream: str = "admi
     dispersion = 0.0
     if family == "negative_binomial":
         dispersion = math.exp(theta[-1])
-        se["dispersion"] = float(dispersion * se_theta[-1])
+        se["dispersion"] = float(dispersion * se_free[-1])
     fitted = np.exp(X @ beta)
     table = pd.DataFrame({
         "age_band": [BANDS[b] for b in cells.band], "sex": np.where(cells.female, "F", "M"), "scheme": cells.scheme,

@@ -180,3 +180,19 @@ def test_bad_enrolment_files_give_clear_errors(tmp_path):
     path3.write_text("not parquet")
     with pytest.raises(ExperienceError, match="cannot read as parquet"):
         fit_experience(CLAIMS, path3)
+
+
+def test_poisson_frequency_by_hand():
+    # One sex, one scheme, 100 insured per band; in band i, i + 1 people have one episode each.
+    # No extra-Poisson variation, so Poisson wins and the MLE is episodes / insured: (i + 1) / 100.
+    from actuarial.fitting import BANDS, fit_frequency, read_claims, read_enrolment
+
+    ages = [2, 10, 30, 50, 65, 75, 85]
+    rows = [{"person_id": f"b{i}p{j}", "age": a, "sex": "M", "scheme": "merged", "level": "secondary", "cost": 1000.0,
+             "compliant": 900.0, "basic_paid": 500.0} for i, a in enumerate(ages) for j in range(i + 1)]
+    enrol = pd.DataFrame({"age_band": BANDS, "sex": "M", "scheme": "merged", "insured": 100})
+    f = fit_frequency(read_claims(pd.DataFrame(rows)), read_enrolment(enrol))
+    assert f.family == "poisson" and f.dispersion == 0.0
+    assert f.episodes_by_age == pytest.approx([(i + 1) / 100 for i in range(7)], rel=1e-5)
+    # Poisson se of a rate: sqrt(episodes) / insured.
+    assert f.se["episodes_by_age"] == pytest.approx([math.sqrt(i + 1) / 100 for i in range(7)], rel=1e-3)
