@@ -98,7 +98,7 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     labels = ["below deductible"]
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
-        labels.append(f"+{lo:,.0f} to +{hi:,.0f}" if hi is not None else f"above +{lo:,.0f}")
+        labels.append(f"{_short(lo)}–{_short(hi)}" if hi is not None else f">{_short(lo)}")
     # band 0: excess <= 0; band i+1: edges[i] < excess <= edges[i+1]
     band = np.where(excess <= 0, 0, np.searchsorted(edges, excess, side="left"))
     n = len(labels)
@@ -107,6 +107,11 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     paid = np.bincount(band, weights=res.benefit, minlength=n) / years
     rate = [np.nan] + [t.rate_percent for t in cii.tiers]
     return pd.DataFrame({"band": labels, "rate_percent": rate, "person_years": count, "paid": paid})
+
+
+def _short(yuan: float) -> str:
+    """20000 → '20k' (axis labels)."""
+    return f"{yuan / 1000:g}k" if yuan >= 1000 else f"{yuan:g}"
 
 
 # --------------------------------------------------------------------------- result plots
