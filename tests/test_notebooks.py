@@ -28,10 +28,11 @@ def test_committed_without_outputs(path):
 def test_runs_top_to_bottom_small(path, monkeypatch):
     from nbclient import NotebookClient
 
-    # The kernel inherits this environment: this checkout's package, toy sizes, no display.
+    # The kernel inherits this environment: this checkout's package and toy sizes; matplotlib's
+    # inline backend (no MPLBACKEND) so the figures come back as PNG outputs.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     monkeypatch.setenv("ACTUARIAL_SMALL", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("import actuarial; print(actuarial.__file__)"))
     client = NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
@@ -40,5 +41,7 @@ def test_runs_top_to_bottom_small(path, monkeypatch):
     assert not errors
     html = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "text/html" in o.get("data", {})]
     assert html, "result objects should display as HTML tables"
+    pngs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 2, "the notebook's plots should display"
     # The kernel imported this checkout's package, not an installed copy.
     assert nb.cells[-1].outputs[0]["text"].strip().startswith(str(ROOT / "actuarial"))
