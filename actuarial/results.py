@@ -214,7 +214,7 @@ class SimulationResult:
 
         head = (f"<b>{escape(self.scenario.programme.name)}</b>: {self.insured:,} insured × {self.years} simulated years, "
                 f"seed {self.accumulations.seed}")
-        return head + table.to_html(float_format=lambda v: f"{v:,.4g}")
+        return head + table.to_html(float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}")
 
     def plot(self, kind: str = "claims", ax=None, **kw):
         """Plot the result: ``claims``, ``loss_ratio``, ``benefit_by_band`` or ``convergence`` (see :mod:`actuarial.plots`)."""

@@ -196,3 +196,11 @@ def test_poisson_frequency_by_hand():
     assert f.episodes_by_age == pytest.approx([(i + 1) / 100 for i in range(7)], rel=1e-5)
     # Poisson se of a rate: sqrt(episodes) / insured.
     assert f.se["episodes_by_age"] == pytest.approx([math.sqrt(i + 1) / 100 for i in range(7)], rel=1e-3)
+
+
+def test_parquet_input_gives_the_same_fit(tmp_path, fit):
+    path = tmp_path / "claims.parquet"
+    pd.read_csv(CLAIMS).to_parquet(path)
+    again = fit_experience(path, ENROL)
+    assert again.frequency["admissions"].episodes_by_age == fit.frequency["admissions"].episodes_by_age
+    assert again.severity("tertiary").params == fit.severity("tertiary").params
