@@ -229,6 +229,31 @@ def add_scenario(report: Report, res, cal=None) -> Report:
     return report
 
 
+def add_fit(report: Report, fit) -> Report:
+    """Add an experience fit's sections: frequency parameters, severity by level, basic terms and QQ plots.
+
+    Everything shown is aggregate; small cells are already suppressed by the fit.
+    """
+    import matplotlib.pyplot as plt
+
+    source = Path(fit.sources[0]).name
+    report.add_text("经验数据", f"Experience data: {source}",
+                    f"{fit.insured:,.0f} insured person-years; cells with fewer than {fit.min_cell_size} people "
+                    f"are suppressed.\n" + "\n".join(fit.notes))
+    report.add_table("发生频率参数", "Frequency parameters (episodes per person-year)", fit.frequency_parameters())
+    sev = fit.severity_table()
+    report.add_table("费用分布（按医院级别）", "Severity by hospital level (best family by AIC)",
+                     sev[sev.best].drop(columns="best"))
+    report.add_table("合规比例与基本医保", "Compliant share and basic insurance by level", fit.levels)
+    keys = list(fit.severities)
+    if keys:
+        fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), layout="constrained", squeeze=False)
+        for ax, (stream, level) in zip(axes[0], keys):
+            fit.plot(level, "qq", ax=ax, stream=stream)
+        report.add_figure("拟合优度", "Goodness of fit (QQ)", fig)
+    return report
+
+
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
                     title_zh: str = "大病保险精算测算报告", title_en: str = "Critical illness insurance actuarial report"
                     ) -> Report:

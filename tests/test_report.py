@@ -115,3 +115,13 @@ def test_report_renders_in_headless_chromium(html, tmp_path):
     dom = subprocess.run(flags + [f"--user-data-dir={tmp_path / 'ud2'}", "--dump-dom", page.as_uri()],
                          capture_output=True, timeout=120, check=True, text=True).stdout
     assert TITLE_EN in dom and "Qinzhou 2016" in dom and "Key metrics" in dom
+
+
+def test_fit_section_is_aggregate_only():
+    from actuarial.fitting import fit_experience
+    from actuarial.report import add_fit
+
+    fit = fit_experience("tests/data/claims.csv", "tests/data/enrolment.csv")
+    page = add_fit(Report("经验", "Experience"), fit).to_html()
+    assert "Frequency parameters" in page and "spliced_pareto" in page and "data:image/png;base64," in page
+    assert "S0" not in re.sub(r"base64,[A-Za-z0-9+/=]+", "", page)  # no person ids outside the image data
