@@ -19,6 +19,7 @@ True
 Command line::
 
     actuarial report scenarios/qinzhou_2016.toml --years 20 --out qinzhou.html
+    actuarial report scenarios/bids/provincial/*.toml --out bids.html   # bid comparison section
 """
 
 from __future__ import annotations
@@ -254,14 +255,17 @@ def add_fit(report: Report, fit) -> Report:
     return report
 
 
+TITLE = ("大病保险精算测算报告", "Critical illness insurance actuarial report")
+
+
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
-                    title_zh: str = "大病保险精算测算报告", title_en: str = "Critical illness insurance actuarial report"
-                    ) -> Report:
-    """Simulate and calibrate each scenario (same seed) and build the report; a summary table compares them."""
+                    report: Report | None = None) -> Report:
+    """Simulate and calibrate each scenario (same seed) and add their sections to ``report`` (default: a new one);
+    with several scenarios a summary table compares them."""
     from .calibration import calibrate_premium
     from .results import simulate
 
-    report = Report(title_zh, title_en, subtitle=f"{years} simulated years per scenario, seed {seed}")
+    report = report or Report(*TITLE, subtitle=f"{years} simulated years, seed {seed}")
     results = [simulate(sc, years, seed, progress=progress) for sc in scenarios]
     cals = [calibrate_premium(r) for r in results]
     if len(results) > 1:
@@ -280,7 +284,27 @@ def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | 
 
 
 # --------------------------------------------------------------------------- command line
+def add_comparison(report: Report, cmp) -> Report:
+    """Add a bid comparison (:class:`actuarial.compare.BidComparison`): ranked table and its figure."""
+    report.add_table("投标方案比较", f"Bid comparison: {cmp.base_name}", cmp.brief(),
+                     note=f"{cmp.years} simulated years, seed {cmp.seed}, common random numbers; "
+                          "money in yuan per insured person-year")
+    report.add_figure("投标方案比较图", "Bid comparison (fund outlay, payment ratio, insurer result)", cmp.plot())
+    return report
+
+
+def _is_bid(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return "bid" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports the problem with the file
+
+
 def cmd_report(args) -> int:
+    import sys
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -289,25 +313,32 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     if out.exists():
         raise UserError(f"{out}: already exists; choose another --out (nothing was overwritten)")
+    bids = [p for p in args.scenarios if _is_bid(Path(p))]
     scenarios = []
     for path in args.scenarios:
-        args.scenario = path
-        scenarios.append(scenario_from_args(args))
-    rep = scenario_report(scenarios, args.years, args.seed, progress=False if args.no_progress else None)
+        if path not in bids:
+            args.scenario = path
+            scenarios.append(scenario_from_args(args))
+    progress = False if args.no_progress else None
+    rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
+    if bids:
+        from .compare import compare_bids
+
+        add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, progress=progress))
+    scenario_report(scenarios, args.years, args.seed, progress=progress, report=rep)
     try:
         rep.save(out)
     except FileExistsError as err:
         raise UserError(str(err)) from None
-    import sys
-
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
 def add_parser(subparsers) -> None:
     """The ``report`` subcommand: a self-contained HTML report of one or more scenarios."""
-    p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios")
-    p.add_argument("scenarios", nargs="+", help="scenario TOML files")
+    p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios and bids")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
+                                                "to compare on one simulated population")
     p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
     p.add_argument("--seed", type=int, default=20240101, help="random seed (default: %(default)s)")
     p.add_argument("--years", type=int, default=20, help="simulated years (default: %(default)s)")

@@ -125,3 +125,17 @@ def test_fit_section_is_aggregate_only():
     page = add_fit(Report("经验", "Experience"), fit).to_html()
     assert "Frequency parameters" in page and "spliced_pareto" in page and "data:image/png;base64," in page
     assert "S0" not in re.sub(r"base64,[A-Za-z0-9+/=]+", "", page)  # no person ids outside the image data
+
+
+def test_cli_report_with_bids_adds_the_comparison(tmp_path):
+    from pathlib import Path
+
+    bids = sorted(str(p) for p in Path("scenarios/bids/provincial").glob("*.toml"))
+    out = tmp_path / "bids.html"
+    rc = cli.main(["report", *bids, "scenarios/qinzhou_2016.toml", "--size", "10000", "--years", "2",
+                   "--no-progress", "--out", str(out)])
+    assert rc == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Bid comparison" in page and "Programme summary: Qinzhou 2016" in page
+    assert page.index("Bid comparison") < page.index("Programme summary")
+    assert page.count("data:image/png;base64,") == 5  # comparison figure + four scenario plots
