@@ -26,7 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
-class UserError(Exception):
+class UserError(ValueError):
     """A problem with what the user asked for; printed without a traceback."""
 
 
