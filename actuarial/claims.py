@@ -62,14 +62,15 @@ def year_factors(scenario: Scenario, seed: int, year: int, contract_year: int = 
                        trend * lognormal_mean_one(shocks.severity_sd, z[1]))
 
 
-def person_mean_episodes(stream: EpisodeStream, people: PopulationBlock) -> np.ndarray:
-    """Mean episodes per person-year for each person, given they have the stream."""
-    mean = np.asarray(stream.episodes_by_age, float)[people.band]
+def person_mean_episodes(stream: EpisodeStream, people: PopulationBlock, who: np.ndarray | None = None) -> np.ndarray:
+    """Mean episodes per person-year for each person (or the people ``who``), given they have the stream."""
+    idx = slice(None) if who is None else who
+    mean = np.asarray(stream.episodes_by_age, float)[people.band[idx]]
     if stream.female_factor != 1.0:
-        mean = mean * np.where(people.female, stream.female_factor, 1.0)
+        mean = mean * np.where(people.female[idx], stream.female_factor, 1.0)
     if stream.scheme_factor:
         factor = np.array([stream.scheme_factor.get(s, 1.0) for s in SCHEMES])
-        mean = mean * factor[people.scheme]
+        mean = mean * factor[people.scheme[idx]]
     return mean
 
 
@@ -95,7 +96,7 @@ def simulate_episodes(scenario: Scenario, people: PopulationBlock, seed: int, ye
             who = np.flatnonzero(g.random(n) < person_prevalence(stream, people))
         else:
             who = np.arange(n)
-        mean = person_mean_episodes(stream, people)[who] * factors.frequency
+        mean = person_mean_episodes(stream, people, who) * factors.frequency
         counts = frequency_for(stream.dispersion).rvs(g, mean)
         person = np.repeat(who, counts)
         m = person.shape[0]

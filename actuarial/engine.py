@@ -159,7 +159,7 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     map_fn : how to map the block function over blocks (default: in this process, in order);
         :mod:`actuarial.parallel` supplies a Dask one. Results are re-ordered by block.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar: works in terminals and notebooks without ipywidgets
 
     if years < 1:
         raise ValueError(f"years must be >= 1 (got {years})")

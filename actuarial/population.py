@@ -40,14 +40,15 @@ class PopulationBlock:
     scheme: np.ndarray  # int8, index into SCHEMES
     poor: np.ndarray  # bool, poor population (贫困人口)
     region: np.ndarray  # int16, index into Population.regions
+    band: np.ndarray = None  # int8 utilisation age band (index into tables.UTILISATION_BANDS); derived
+
+    def __post_init__(self):
+        if self.band is None:  # computed once: every stream of every year looks it up
+            band = np.searchsorted(tables.UTILISATION_BANDS, self.age, side="right") - 1
+            object.__setattr__(self, "band", band.astype(np.int8))
 
     def __len__(self) -> int:
         return self.age.shape[0]
-
-    @property
-    def band(self) -> np.ndarray:
-        """Utilisation age band of each person (index into tables.UTILISATION_BANDS)."""
-        return np.searchsorted(tables.UTILISATION_BANDS, self.age, side="right") - 1
 
     @property
     def group(self) -> np.ndarray:

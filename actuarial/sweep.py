@@ -357,7 +357,7 @@ def load_sweep(path: str | Path) -> Sweep:
         try:
             base = base.replace(**{key: value})
         except (ScenarioError, IndexError, ValueError) as err:
-            raise SweepError(f"{path}: overrides.{key}: {str(err).replace('<replace>: ', '')} (got {value!r})") from None
+            raise SweepError(f"{path}: overrides: {str(err).replace('<replace>: ', '')}") from None
     try:
         sweep = Sweep.model_validate({**data, "base": base, "source": str(path)})
     except ValidationError as err:

@@ -226,15 +226,15 @@ def write(tmp_path, body, name="s.toml"):
     ('[[parameters]]\nname="d"\npath="cii.deductable"\nlow=1\nhigh=2\n',
      r"s\.toml: parameters\.0 \(d\): path 'cii.deductable': no field 'cii.deductable'"),
     ('[[parameters]]\nname="t"\npath="cii.tiers.*.rate_percent"\nmode="add"\nlow=-5\nhigh=30\n',
-     r"s\.toml \(point 2: t=30\): cii\.tiers\.3\.rate_percent: .*less than or equal to 100"),
+     r"s\.toml \(point 2: t=30\): cii\.tiers\.3\.rate_percent: must be >= 0 and <= 100 \(got 105\.0\)"),
     ('design = "grid"\n[[parameters]]\nname="d"\npath="cii.deductible"\nlow=1\nhigh=2\n',
      r"s\.toml: parameters\.0 \(d\): the grid design needs 'values'"),
     ('[[parameters]]\nname="d"\npath="cii.deductible"\nlow=9\nhigh=2\n',
      r"s\.toml: parameters\.0: .*low must be <= high"),
     ('years = 0\n[[parameters]]\nname="d"\npath="cii.deductible"\nlow=1\nhigh=2\n',
-     r"s\.toml: years: .*greater than or equal to 1 \(got 0\)"),
+     r"s\.toml: years: must be >= 1 \(got 0\)"),
     ('[overrides]\n"population.size" = -3\n[[parameters]]\nname="d"\npath="cii.deductible"\nlow=1\nhigh=2\n',
-     r"s\.toml: overrides\.population\.size: .*greater than or equal to 1"),
+     r"s\.toml: overrides: population\.size: must be >= 1 .*\(got -3\)"),
 ])
 def test_bad_sweep_files_name_file_and_field(tmp_path, body, expected):
     with pytest.raises(SweepError, match=expected):
