@@ -342,6 +342,8 @@ def load_sweep(path: str | Path) -> Sweep:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
         raise SweepError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise SweepError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None
     base_file = data.pop("base", None)
     if not isinstance(base_file, str):
         raise SweepError(f"{path}: base: give the base scenario file (relative to the sweep file), e.g. "
