@@ -135,6 +135,8 @@ def test_tornado_table_under_crn(tornado_result):
     assert tt.loc["deductible", "low_estimate"] > tt.loc["deductible", "base_estimate"] > tt.loc["deductible", "high_estimate"]
     assert tt.loc["tier_points", "low_estimate"] < tt.loc["tier_points", "base_estimate"] < tt.loc["tier_points", "high_estimate"]
     assert tt.swing.is_monotonic_decreasing
+    html = tornado_result._repr_html_()
+    assert "Sweep (tornado)" in html and "common random numbers" in html and "claims_per_capita_se" in html
     ax = tornado_result.plot_tornado("loss_ratio")
     assert len(ax.get_yticklabels()) == 3
     with pytest.raises(ValueError, match="not swept"):
