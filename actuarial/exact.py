@@ -288,6 +288,7 @@ class ExactCII:
     claims_per_capita: float  # yuan per insured person-year
     beneficiaries_per_capita: float  # persons paid per insured person-year
     floor_probability: float  # P(accumulation ≥ lowest deductible)
+    # Probabilities at a threshold count the share of the straddling grid point above it.
     step: float
     truncated: float  # largest per-episode mass lumped at the grid's end
 
@@ -306,6 +307,10 @@ def default_grid(scenario: Scenario, cii: CII, factors: YearFactors = YearFactor
                 top = max(top, q)
     points = int(min(max(top / step, 8 * 400), 1 << 16))
     return step, points
+
+
+def _share_above(values: np.ndarray, step: float, threshold: float) -> np.ndarray:
+    return np.clip((values + step / 2 - threshold) / step, 0.0, 1.0)
 
 
 def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactors = YearFactors(), *,
@@ -344,6 +349,10 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
         by_location[:, 0] = values
         pay = ciimod.benefit(no_locations, by_location, np.full(values.size, poor), factor)
         claims += w * float(dist.pmf @ pay)
-        benef += w * float(dist.pmf[pay > 0].sum())
-        floor_p += w * dist.sf(ciimod.min_deductible(cii))
+        # A grid point stands for [a − step/2, a + step/2): count the part of it above a threshold.
+        ded = cii.effective_poor_deductible if poor else cii.deductible
+        pays = cii.tiers[0].rate + (cii.poor_points / 100 if poor else 0.0) > 0 and factor > 0
+        above = _share_above(values, step, ded / factor if factor > 0 else math.inf)
+        benef += w * float(dist.pmf @ above) if pays else w * float(dist.pmf[pay > 0].sum())
+        floor_p += w * float(dist.pmf @ _share_above(values, step, ciimod.min_deductible(cii)))
     return ExactCII(claims, benef, floor_p, step, truncated)

@@ -1,0 +1,445 @@
+"""A fast engine: simulate in full only the people whose accumulation reaches the floor (快速引擎).
+
+Most insured never reach the CII deductible. Per homogeneous risk cell (one
+utilisation age band, sex, scheme and region) this engine computes, from the
+exact grid distributions of :mod:`actuarial.exact`, how likely a person is to
+reach the accumulation floor, draws how many people of the cell are
+*candidates*, and simulates every episode only for them. The output is an
+:class:`actuarial.engine.Accumulations`, so :func:`actuarial.results.evaluate`
+works unchanged; select it with ``accumulate(..., engine="fast")`` or
+``simulate(..., engine="fast")``.
+
+Sampling — exact, the grid only proposes
+----------------------------------------
+Let *Y* be an episode's contribution to the accumulation (before the basic
+annual cap) and ``u = min(ceil(Y / h), F)`` its grid units *rounded up*, with
+``F = floor / h``. Then ``A ≥ floor`` implies ``Σu ≥ F``: the rounded event is a
+superset. For the vector of in-scope stream counts *n* the probability
+``T(n) = P(Σu ≥ F | n)`` is computed exactly on the grid (truncated n-fold
+convolutions; everything at or above *F* is one lump, so nothing wraps).
+
+* Streams where ``P(N > 0)`` is not small are *enumerated* up to a count
+  ``m_k`` (set *E*); count vectors in *E* are proposed with probability
+  ``∝ P(n)·T(n)``, and their episodes are drawn iid and redrawn (vectorised batch
+  rejection) until ``Σu ≥ F`` — that is the law of (n, episodes) given ``Σu ≥ F``.
+* Every other count vector (a rare stream with a positive count, or a count above
+  ``m_k``; set *R*) is drawn from its exact unconditional law restricted to *R*
+  (by the first stream that leaves *E*), with unconditioned episodes.
+* In a cell of ``n`` people the number of *E*- and *R*-candidates is multinomial
+  with probabilities ``Z_E = Σ_E P(n)T(n)`` and ``Z_R = P(R)``; a candidate is kept
+  when its exact accumulation reaches the floor.
+
+Kept people are then exactly a Binomial(n, P(A ≥ floor)) thinning of the cell
+with the exact conditional law of their episodes (levels, costs, locations):
+the grid changes how many candidates are drawn, never what is kept. Streams
+outside ``cii.scope`` are drawn unconditionally for the kept people (they enter
+the basic annual cap and the out-of-pocket totals). Shocks: each simulated year's
+multipliers (:func:`actuarial.claims.year_factors`) rescale counts and costs,
+and the tables are recomputed for that year.
+
+Totals per (year, block, group) (``agg``): people and premium are counted
+exactly; episodes, cost, compliant cost and basic paid are the people count
+times their exact expectation per person-year (closed-form limited expectations),
+so they carry no sampling error; the part of basic paid the annual cap cuts off
+is added from the kept people; ``catastrophic_before`` is the people count times
+``P(total out-of-pocket > threshold)`` from the exact grid distribution (step
+threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
+their full Monte Carlo error, so their standard errors are honest.
+
+Assumptions (documented limits): selection uses the accumulation before the
+basic annual cap, and the cap's cut for people not kept is not counted; both
+matter only when the cap binds below the floor (e.g. a disease-list scope and
+huge out-of-scope costs). The population is drawn as multinomial cell counts per
+block, not person by person, so the fast and brute engines use different random
+numbers (same distribution). ``floor`` must be > 0.
+
+>>> from actuarial import load_scenario, simulate
+>>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 200_000})
+>>> res = simulate(sc, years=2, seed=1, engine="fast")
+>>> bool(res.claims_per_capita().se > 0)
+True
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import special
+
+from . import basic as basicmod
+from . import rng as rngmod
+from .claims import OUT_OF_AREA, YearFactors, year_factors
+from .cii import min_deductible
+from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
+from .engine import AGG_FIELDS, Accumulations, Rows
+from .exact import (RiskCell, compound, count_pmf, episode_pmf, episode_terms, population_cells,
+                    stream_mean, stream_parts, stream_prevalence)
+from .population import N_GROUPS
+from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
+
+FAST = rngmod.stream_id("fast_engine")
+"""Seeding purpose of this engine (its own streams: it never shifts the brute engine's draws)."""
+
+GRID_POINTS = 400
+"""Grid units in the floor: step h = floor / GRID_POINTS (yuan)."""
+RARE = 0.002
+"""A stream with P(N > 0) below this is not enumerated: any positive count makes a candidate."""
+MAX_ENUMERATED = 20_000
+"""At most this many enumerated count vectors per cell (rarer streams are demoted first)."""
+
+
+# --------------------------------------------------------------------------- closed-form expectations
+def limited_mean(sev, u: float) -> float:
+    """E[min(X, u)] for a severity (yuan)."""
+    if u <= 0:
+        return 0.0
+    if not math.isfinite(u):
+        return sev.mean()
+    if isinstance(sev, LogNormal):
+        return sev.limited_mean(u)
+    if isinstance(sev, Gamma):
+        return sev.mean() * special.gammainc(sev.shape + 1, u / sev.scale) + u * float(sev.sf(u))
+    if isinstance(sev, SplicedPareto):
+        t, a, p = sev.threshold, sev.alpha, sev.tail_probability
+        if u <= t:
+            return sev.body.limited_mean(u)
+        return sev.body.limited_mean(t) + p * t / (a - 1) * (1 - (t / u) ** (a - 1))
+    raise TypeError(f"no limited mean for {type(sev).__name__}")
+
+
+def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors) -> np.ndarray:
+    """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``."""
+    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
+    out = np.zeros(4)
+    for stream in scenario.claims.streams:
+        rate = stream_mean(stream, cell) * factors.frequency * stream_prevalence(stream, cell)
+        if rate <= 0:
+            continue
+        total = sum(stream.level_mix.values())
+        for lvl, w in stream.level_mix.items():
+            if w <= 0:
+                continue
+            sev = severity_from_spec(stream.severity[lvl])
+            s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
+            terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
+            knot = terms.deductible / (s * scale) if s > 0 else math.inf
+            paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
+            out += rate * w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
+    return out
+
+
+# --------------------------------------------------------------------------- proposal tables
+def _truncated_conv(a: np.ndarray, b: np.ndarray, top: int) -> np.ndarray:
+    """Distribution of min(X + Y, top) for grid pmfs on 0..top (batched over leading axes)."""
+    n = 1 << int(math.ceil(math.log2(2 * top + 2)))
+    full = np.fft.irfft(np.fft.rfft(a, n) * np.fft.rfft(b, n), n)[..., :top]
+    full = np.maximum(full, 0.0)
+    return np.concatenate([full, np.maximum(1.0 - full.sum(axis=-1, keepdims=True), 0.0)], axis=-1)
+
+
+@dataclass
+class CellTables:
+    """Per risk cell and year: how candidates are proposed (see the module docstring)."""
+
+    streams: np.ndarray  # indices (into claims.streams) of in-scope streams with episodes
+    count_pmfs: list  # P(N_k = n) per in-scope stream
+    enumerated: np.ndarray  # positions (in ``streams``) of the enumerated streams
+    caps: np.ndarray  # m_k per enumerated stream
+    vectors: np.ndarray  # (V, len(streams)) enumerated count vectors with T > 0
+    weights: np.ndarray  # P(n)·T(n) for each enumerated vector
+    accept: np.ndarray  # T(n) for each enumerated vector
+    ok: np.ndarray  # P(stream k stays inside E) per in-scope stream
+    z_e: float
+    z_r: float
+    expected: np.ndarray  # expected_per_person
+    catastrophic: float  # P(total out-of-pocket > threshold)
+
+
+def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float) -> CellTables:
+    cii = scenario.cii
+    step = floor / GRID_POINTS
+    top = int(math.ceil(floor / step - 1e-9))
+    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
+    streams, pmfs, d_units = [], [], []
+    for k, stream in enumerate(scenario.claims.streams):
+        if cii.scope and stream.disease not in cii.scope:
+            continue
+        mean = stream_mean(stream, cell) * factors.frequency
+        prev = stream_prevalence(stream, cell)
+        if mean <= 0 or prev <= 0:
+            continue
+        streams.append(k)
+        pmfs.append(count_pmf(mean, stream.dispersion, prev))
+        d_units.append(episode_pmf(scenario, stream, scale, step, top + 1, rounding="up"))
+    positive = np.array([1 - p[0] for p in pmfs])
+    order = [i for i in np.argsort(-positive, kind="stable") if positive[i] >= RARE]
+    caps = {}
+    for i in order:
+        tail = 1 - np.cumsum(pmfs[i])
+        caps[i] = int(min(np.argmax(tail < 1e-4), 60))
+    while order and np.prod([caps[i] + 1 for i in order]) > MAX_ENUMERATED:
+        order.pop()
+    enumerated = np.array(sorted(order), int)
+    ok = np.array([pmfs[i][:caps[i] + 1].sum() if i in caps and i in order else pmfs[i][0] for i in range(len(streams))])
+    z_r = float(1 - np.prod(ok))
+    vectors = np.zeros((0, len(streams)), int)
+    weights = accept = np.zeros(0)
+    if len(enumerated):
+        folds = []
+        for i in enumerated:  # D_k^n, n = 0..m_k: n-fold convolutions, lumped at top
+            d = np.zeros((caps[i] + 1, top + 1))
+            d[0, 0] = 1.0
+            for n in range(1, caps[i] + 1):
+                d[n] = _truncated_conv(d[n - 1], d_units[i], top)
+            folds.append(d)
+        prefix = folds[0]
+        for d in folds[1:-1]:
+            prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
+        last = folds[-1] if len(folds) > 1 else None
+        if last is None:
+            t = prefix[:, top]
+        else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
+            tails = np.cumsum(last[:, ::-1], axis=1)[:, ::-1]  # tails[n, r] = P(D^n ≥ r)
+            t = (prefix @ tails[:, top - np.arange(top + 1)].T).ravel()
+        t = np.clip(t, 0.0, 1.0)
+        shape = tuple(caps[i] + 1 for i in enumerated)
+        grid = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
+        p = np.ones(t.size)
+        for j, i in enumerate(enumerated):
+            p *= pmfs[i][grid[:, j]]
+        for i in range(len(streams)):
+            if i not in enumerated:
+                p *= pmfs[i][0]
+        keep = t * p > 0
+        vectors = np.zeros((int(keep.sum()), len(streams)), int)
+        vectors[:, enumerated] = grid[keep]
+        weights, accept = (t * p)[keep], t[keep]
+    thr = cii.catastrophic_threshold
+    # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
+    oop = compound(stream_parts(scenario, cell, factors, thr / 250, 252, what="oop_total"), 1 << 12)
+    over = 1.0 - oop[:250].sum() - 0.5 * oop[250]  # the grid point at the threshold straddles it
+    return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
+                      vectors, weights, accept, ok, float(weights.sum()), z_r,
+                      expected_per_person(scenario, cell, factors), float(over))
+
+
+def _draw(pmf: np.ndarray, g: np.random.Generator, size: int) -> np.ndarray:
+    """Draws from a (possibly unnormalised) pmf on 0..len−1 by inverse cdf."""
+    c = np.cumsum(pmf)
+    return np.minimum(np.searchsorted(c, g.random(size) * c[-1], side="right"), len(pmf) - 1)
+
+
+def draw_outside(tab: CellTables, g: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` count vectors from the exact count law restricted to R (not all streams inside E)."""
+    k = len(tab.streams)
+    out = np.zeros((size, k), int)
+    if size == 0:
+        return out
+    stay = np.cumprod(np.concatenate([[1.0], tab.ok[:-1]]))
+    first = _draw(stay * (1 - tab.ok), g, size)  # the first stream outside E
+    caps = np.full(k, -1)
+    caps[tab.enumerated] = tab.caps
+    for i in range(k):
+        pmf = tab.count_pmfs[i]
+        inside = pmf.copy()
+        inside[caps[i] + 1:] = 0.0
+        if caps[i] < 0:
+            inside[0] = pmf[0]
+        outside = pmf - inside
+        for sel, law in ((first > i, inside), (first == i, outside), (first < i, pmf)):
+            m = int(sel.sum())
+            if m:
+                out[sel, i] = _draw(law, g, m)
+    return out
+
+
+# --------------------------------------------------------------------------- episodes
+def draw_episodes(scenario: Scenario, counts: np.ndarray, scale: np.ndarray, g: np.random.Generator):
+    """Episodes for count matrix (people × all streams): owner, stream, level, location, cost, compliant."""
+    claims = scenario.claims
+    n_streams = counts.shape[1]
+    flat = np.repeat(np.arange(counts.size), counts.ravel())
+    owner, stream = flat // n_streams, (flat % n_streams).astype(np.int16)
+    m = owner.size
+    level = np.zeros(m, np.int8)
+    cost = np.empty(m)
+    for s_idx, st in enumerate(claims.streams):
+        sel = np.flatnonzero(stream == s_idx)
+        if not sel.size:
+            continue
+        mix = np.array([st.level_mix.get(lvl, 0.0) for lvl in LEVELS])
+        lv = g.choice(len(LEVELS), size=sel.size, p=mix / mix.sum()).astype(np.int8)
+        level[sel] = lv
+        for l_idx, lvl in enumerate(LEVELS):
+            at = sel[lv == l_idx]
+            if at.size:
+                cost[at] = severity_from_spec(st.severity[lvl]).rvs(g, at.size)
+    cost *= scale[owner]
+    location = np.zeros(m, np.int8)
+    away = level == OUT_OF_AREA
+    if away.any():
+        p = np.array(claims.out_of_area.shares())
+        location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=p / p.sum())
+    compliant_share = np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS])
+    return owner, stream, level, location, cost, cost * compliant_share[level]
+
+
+def toward_cii(scenario: Scenario, stream, level, compliant, inpatient):
+    """Per-episode basic payment and contribution to the accumulation, before the annual cap."""
+    paid, ded = basicmod.episode_payments(scenario.basic, compliant, level, inpatient[stream])
+    toward = compliant - paid if scenario.cii.includes_basic_deductible else compliant - paid - ded
+    return paid, ded, toward
+
+
+# --------------------------------------------------------------------------- one simulated year
+def simulate_year(scenario: Scenario, seed: int, year: int, contract_year: int, floor: float,
+                  counts: np.ndarray, cells: list, tables: dict):
+    """agg (blocks, N_GROUPS, fields) and kept Rows of one simulated year.
+
+    ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
+    """
+    claims, cii = scenario.claims, scenario.cii
+    factors = year_factors(scenario, seed, year, contract_year)
+    g = rngmod.generator(seed, FAST, 1, contract_year, year)
+    n_blocks = counts.shape[0]
+    n_streams = len(claims.streams)
+    step = floor / GRID_POINTS
+    top = int(math.ceil(floor / step - 1e-9))
+    in_scope = np.array([not cii.scope or s.disease in cii.scope for s in claims.streams])
+    inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
+    region_cost = np.array([r.cost_factor for r in scenario.population.regions])
+    premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
+                        for s in SCHEMES])
+    agg = np.zeros((n_blocks, N_GROUPS, len(AGG_FIELDS)))
+    cand_counts, cand_accept, cand_block, cand_cell = [], [], [], []
+    for c_idx, (_, cell, poor) in enumerate(cells):
+        key = (cell, factors.frequency, factors.severity)
+        if key not in tables:
+            tables[key] = build_tables(scenario, cell, factors, floor)
+        tab = tables[key]
+        n = counts[:, c_idx]
+        grp = 2 * cell.scheme + int(poor)
+        e = tab.expected
+        agg[:, grp, 0] += n
+        agg[:, grp, 1] += n * premium[cell.scheme]
+        agg[:, grp, 2:6] += n[:, None] * e
+        agg[:, grp, 8] += n * tab.catastrophic
+        if not len(tab.streams):
+            continue
+        rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
+        split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
+        k_e, k_r = split[:, 0], split[:, 1]
+        mat = np.zeros((int(k_e.sum() + k_r.sum()), n_streams), int)
+        pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
+        mat[:pick.size, tab.streams] = tab.vectors[pick]
+        mat[pick.size:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
+        cand_counts.append(mat)
+        cand_accept.append(np.concatenate([tab.accept[pick], np.full(int(k_r.sum()), np.nan)]))
+        cand_block.append(np.concatenate([np.repeat(np.arange(n_blocks), k_e), np.repeat(np.arange(n_blocks), k_r)]))
+        cand_cell.append(np.full(mat.shape[0], c_idx))
+    agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
+    agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
+    if not cand_counts:
+        return agg, Rows.concat([])
+    counts_in = np.concatenate(cand_counts)
+    accept = np.concatenate(cand_accept)
+    block = np.concatenate(cand_block)
+    cell_of = np.concatenate(cand_cell)
+    region = np.array([c.region for _, c, _ in cells])[cell_of]
+    scale = factors.severity * region_cost[region]
+    n_cand = counts_in.shape[0]
+
+    # In-scope episodes: E-candidates redraw until their rounded-up units reach the floor's.
+    chosen = []  # (candidate ids, episodes)
+    pending = np.arange(n_cand)
+    while pending.size:
+        conditioned = ~np.isnan(accept[pending])
+        reps = np.where(conditioned, np.clip(np.ceil(2.0 / np.where(conditioned, accept[pending], 1.0)), 1, 256), 1)
+        rep_of = np.repeat(pending, reps.astype(int))
+        owner, stream, level, location, cost, compliant = draw_episodes(scenario, counts_in[rep_of], scale[rep_of], g)
+        _, _, toward = toward_cii(scenario, stream, level, compliant, inpatient)
+        units = np.minimum(np.ceil(toward / step), top)
+        total = np.bincount(owner, weights=units, minlength=rep_of.size)
+        ok = (total >= top) | np.isnan(accept[rep_of])
+        first_rep = np.flatnonzero(ok)
+        cand, first = np.unique(rep_of[first_rep], return_index=True)
+        reps_kept = first_rep[first]
+        sel = np.isin(owner, reps_kept)
+        remap = np.full(rep_of.size, -1)
+        remap[reps_kept] = cand
+        chosen.append((remap[owner[sel]], stream[sel], level[sel], location[sel], cost[sel], compliant[sel]))
+        pending = np.setdiff1d(pending, cand, assume_unique=True)
+
+    # Streams outside the scope, unconditioned, for everyone proposed.
+    out_counts = np.zeros((n_cand, n_streams), int)
+    for s_idx, st in enumerate(claims.streams):
+        if in_scope[s_idx]:
+            continue
+        cell_list = [c for _, c, _ in cells]
+        mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * factors.frequency
+        prev = np.array([stream_prevalence(st, c) for c in cell_list])[cell_of]
+        has = g.random(n_cand) < prev
+        out_counts[:, s_idx] = frequency_for(st.dispersion).rvs(g, mean * has)
+    extra = draw_episodes(scenario, out_counts, scale, g)
+    person, stream, level, location, cost, compliant = (np.concatenate(cols) for cols in zip(*chosen, extra))
+
+    paid_u, ded, toward_u = toward_cii(scenario, stream, level, compliant, inpatient)
+    acc_u = np.bincount(person[in_scope[stream]], weights=toward_u[in_scope[stream]], minlength=n_cand)
+    paid = basicmod.apply_annual_cap(scenario.basic, paid_u, person, n_cand)
+    oop_c = compliant - paid
+    toward = oop_c if cii.includes_basic_deductible else oop_c - ded
+    covered = in_scope[stream]
+    k = len(LOCATIONS)
+    by_location = np.bincount(person[covered] * k + location[covered], weights=toward[covered],
+                              minlength=n_cand * k).reshape(n_cand, k)
+    oop_compliant = np.bincount(person, weights=oop_c, minlength=n_cand)
+    oop_total = np.bincount(person, weights=cost - paid, minlength=n_cand)
+    cut = np.bincount(person, weights=paid_u - paid, minlength=n_cand)
+    kept = np.flatnonzero(acc_u >= floor)
+    group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
+    where = block[kept] * N_GROUPS + group[kept]
+    cut_g = np.bincount(where, weights=cut[kept], minlength=n_blocks * N_GROUPS).reshape(n_blocks, N_GROUPS)
+    agg[..., 5] -= cut_g
+    agg[..., 6] += cut_g
+    agg[..., 7] += cut_g
+    rows = Rows(np.full(kept.size, year, np.int32), block[kept].astype(np.int32), group[kept],
+                by_location[kept], oop_compliant[kept], oop_total[kept])
+    return agg, rows
+
+
+def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
+                    contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
+                    map_fn=None) -> Accumulations:
+    """The fast heavy pass: same arguments and output as :func:`actuarial.engine.accumulate`.
+
+    ``chunk_size`` is accepted for compatibility and ignored (work is split by simulated
+    year); ``map_fn`` maps the per-year function over years. One seed gives the same
+    numbers however the years are mapped.
+    """
+    if years < 1:
+        raise ValueError(f"years must be >= 1 (got {years})")
+    floor = min_deductible(scenario.cii) if floor is None else float(floor)
+    if floor <= 0:
+        raise ValueError(f"the fast engine needs a floor > 0 (got {floor}); use engine='brute'")
+    cells = population_cells(scenario)
+    nb = rngmod.n_blocks(scenario.population.size)
+    probs = np.array([w for w, _, _ in cells])
+    size = scenario.population.size
+    counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
+        np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
+    shared: dict | None = {} if map_fn is None else None  # in one process, years with equal shocks share tables
+
+    def run_year(year: int):
+        return simulate_year(scenario, seed, year, contract_year, floor, counts, cells,
+                             shared if shared is not None else {})
+
+    mapper = map_fn or (lambda f, xs: map(f, xs))
+    outs = list(mapper(run_year, range(years)))
+    agg = np.stack([a for a, _ in outs])
+    shocks = np.array([[f.frequency, f.severity] for f in
+                       (year_factors(scenario, seed, y, contract_year) for y in range(years))])
+    return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
+                         Rows.concat([r for _, r in outs]), shocks)
