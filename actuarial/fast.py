@@ -75,7 +75,7 @@ from .claims import OUT_OF_AREA, YearFactors, year_factors
 from .cii import min_deductible
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, compound, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, _cost_at_amount, compound, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_parts, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
@@ -156,6 +156,9 @@ class CellTables:
     z_r: float
     expected: np.ndarray  # expected_per_person
     catastrophic: float  # P(total out-of-pocket > threshold)
+    unit_levels: list  # per in-scope stream: (levels × top+1) joint pmf of (level, rounded-up units)
+    tails: dict  # per enumerated stream position: (m_k+1, top+1) array, tails[n, r] = P(D^n ≥ r)
+    scale: float  # cost multiplier of the cell in this year (region × severity shock)
 
 
 def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float) -> CellTables:
@@ -163,7 +166,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     step = floor / GRID_POINTS
     top = int(math.ceil(floor / step - 1e-9))
     scale = factors.severity * scenario.population.regions[cell.region].cost_factor
-    streams, pmfs, d_units = [], [], []
+    streams, pmfs, d_units, unit_levels = [], [], [], []
     for k, stream in enumerate(scenario.claims.streams):
         if cii.scope and stream.disease not in cii.scope:
             continue
@@ -173,7 +176,14 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             continue
         streams.append(k)
         pmfs.append(count_pmf(mean, stream.dispersion, prev))
-        d_units.append(episode_pmf(scenario, stream, scale, step, top + 1, rounding="up"))
+        joint = np.zeros((len(LEVELS), top + 1))
+        for l_idx, lvl in enumerate(LEVELS):
+            if stream.level_mix.get(lvl, 0.0) > 0:
+                one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
+                joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1, rounding="up")
+        joint /= joint.sum()
+        unit_levels.append(joint)
+        d_units.append(joint.sum(axis=0))
     positive = np.array([1 - p[0] for p in pmfs])
     order = [i for i in np.argsort(-positive, kind="stable") if positive[i] >= RARE]
     caps = {}
@@ -187,6 +197,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     z_r = float(1 - np.prod(ok))
     vectors = np.zeros((0, len(streams)), int)
     weights = accept = np.zeros(0)
+    tails: dict = {}
     if len(enumerated):
         folds = []
         for i in enumerated:  # D_k^n, n = 0..m_k: n-fold convolutions, lumped at top
@@ -195,6 +206,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             for n in range(1, caps[i] + 1):
                 d[n] = _truncated_conv(d[n - 1], d_units[i], top)
             folds.append(d)
+            tails[i] = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
         prefix = folds[0]
         for d in folds[1:-1]:
             prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
@@ -202,8 +214,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         if last is None:
             t = prefix[:, top]
         else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
-            tails = np.cumsum(last[:, ::-1], axis=1)[:, ::-1]  # tails[n, r] = P(D^n ≥ r)
-            t = (prefix @ tails[:, top - np.arange(top + 1)].T).ravel()
+            t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
         t = np.clip(t, 0.0, 1.0)
         shape = tuple(caps[i] + 1 for i in enumerated)
         grid = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
@@ -223,7 +234,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     over = 1.0 - oop[:250].sum() - 0.5 * oop[250]  # the grid point at the threshold straddles it
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
                       vectors, weights, accept, ok, float(weights.sum()), z_r,
-                      expected_per_person(scenario, cell, factors), float(over))
+                      expected_per_person(scenario, cell, factors), float(over), unit_levels, tails, scale)
 
 
 def _draw(pmf: np.ndarray, g: np.random.Generator, size: int) -> np.ndarray:
@@ -294,72 +305,171 @@ def toward_cii(scenario: Scenario, stream, level, compliant, inpatient):
     return paid, ded, toward
 
 
-# --------------------------------------------------------------------------- one simulated year
-def simulate_year(scenario: Scenario, seed: int, year: int, contract_year: int, floor: float,
-                  counts: np.ndarray, cells: list, tables: dict):
-    """agg (blocks, N_GROUPS, fields) and kept Rows of one simulated year.
+# --------------------------------------------------------------------------- conditioned episodes
+def _isf(sev, s: np.ndarray) -> np.ndarray:
+    """Inverse survival function (accurate far in the tail, where ppf(1 − s) is not)."""
+    s = np.clip(s, 1e-300, 1.0)
+    if isinstance(sev, LogNormal):
+        return np.exp(sev.mu - sev.sigma * special.ndtri(s))
+    if isinstance(sev, SplicedPareto):
+        p = sev.tail_probability
+        return np.where(s < p, sev.threshold * np.power(np.minimum(s, p) / p, -1.0 / sev.alpha),
+                        _isf(sev.body, np.maximum(s, p)))
+    from scipy import stats
+
+    return stats.gamma.isf(s, sev.shape, scale=sev.scale)
+
+
+def draw_single_stream(scenario: Scenario, tab: CellTables, pos: int, n: int, owners: np.ndarray,
+                       g: np.random.Generator, step: float, top: int):
+    """Episodes of people with exactly ``n`` episodes of in-scope stream ``pos`` (and none of the
+    others), drawn exactly from their law given Σu ≥ top — sequentially, no rejection.
+
+    Episode i's units have P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the
+    units still missing; then (level, cost) are drawn given the grid cell of the units, by the
+    inverse survival function of the severity between the cell's bounds.
+    """
+    k = owners.size
+    d, tails = tab.unit_levels[pos].sum(axis=0), tab.tails[pos]
+    grid = np.arange(top + 1)
+    r = np.full(k, top)
+    units = np.empty((k, n), int)
+    cum_d = np.cumsum(d)
+    for i in range(n):
+        m = n - 1 - i
+        if m == 0:  # last episode: P(u = a) on a ≥ r, by inverse cdf
+            lo = np.where(r > 0, cum_d[np.maximum(r - 1, 0)], 0.0)
+            hit = np.searchsorted(cum_d, lo + g.random(k) * (cum_d[-1] - lo), side="right")
+        else:  # w[r, a] = P(u = a)·P(rest ≥ r − a) for the r values present; rows normalised to
+            # cumulative [0, 1] and shifted by 2·row, so one searchsorted serves every candidate
+            rs, row = np.unique(r, return_inverse=True)
+            need = rs[:, None] - grid[None, :]
+            w = d[None, :] * np.where(need <= 0, 1.0, tails[m][np.clip(need, 0, top)])
+            c = np.cumsum(w, axis=1)
+            flat = (c / c[:, -1:] + 2 * np.arange(rs.size)[:, None]).ravel()
+            hit = np.searchsorted(flat, 2 * row + g.random(k), side="right") - row * (top + 1)
+        units[:, i] = np.clip(hit, 0, top)
+        r = np.maximum(r - units[:, i], 0)
+    a = units.ravel()
+    owner = np.repeat(owners, n)
+    joint = tab.unit_levels[pos][:, a]  # (levels × episodes): P(level, units = a)
+    cl = np.cumsum(joint, axis=0)
+    level = np.minimum((cl < g.random(a.size) * cl[-1]).sum(axis=0), len(LEVELS) - 1).astype(np.int8)
+    stream_idx = int(tab.streams[pos])
+    st = scenario.claims.streams[stream_idx]
+    cost = np.empty(a.size)
+    u = g.random(a.size)
+    for l_idx, lvl in enumerate(LEVELS):
+        sel = np.flatnonzero(level == l_idx)
+        if not sel.size:
+            continue
+        sev = severity_from_spec(st.severity[lvl])
+        a0, knot, a1 = episode_terms(scenario, st, lvl)
+        aa = a[sel]
+
+        def cost_at(y):  # the cost (before the scale) at amount y, with amount_cdf's convention at 0
+            x = np.where(y <= 0, knot if a0 == 0 else 0.0, _cost_at_amount(np.maximum(y, 0.0), a0, knot, a1))
+            return x / tab.scale
+
+        x_lo = np.where(aa == 0, 0.0, cost_at((aa - 1) * step))
+        x_hi = np.where(aa == top, np.inf, cost_at(aa * step))
+        s_lo = sev.sf(x_lo)
+        s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
+        cost[sel] = tab.scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
+    location = np.zeros(a.size, np.int8)
+    away = level == OUT_OF_AREA
+    if away.any():
+        p = np.array(scenario.claims.out_of_area.shares())
+        location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=p / p.sum())
+    share = np.array([scenario.claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS])
+    return owner, np.full(a.size, stream_idx, np.int16), level, location, cost, cost * share[level]
+
+
+# --------------------------------------------------------------------------- simulated years
+def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_year: int, floor: float,
+                   counts: np.ndarray, cells: list, tables: dict):
+    """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``, which share
+    one set of year factors (all years when there are no shocks; one year otherwise).
 
     ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
     """
     claims, cii = scenario.claims, scenario.cii
-    factors = year_factors(scenario, seed, year, contract_year)
-    g = rngmod.generator(seed, FAST, 1, contract_year, year)
-    n_blocks = counts.shape[0]
+    factors = year_factors(scenario, seed, years[0], contract_year)
+    g = rngmod.generator(seed, FAST, 1, contract_year, years[0], len(years))
+    n_years, n_blocks = len(years), counts.shape[0]
+    n_units = n_years * n_blocks  # unit = (year, block)
     n_streams = len(claims.streams)
     step = floor / GRID_POINTS
     top = int(math.ceil(floor / step - 1e-9))
     in_scope = np.array([not cii.scope or s.disease in cii.scope for s in claims.streams])
     inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
-    region_cost = np.array([r.cost_factor for r in scenario.population.regions])
     premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
                         for s in SCHEMES])
-    agg = np.zeros((n_blocks, N_GROUPS, len(AGG_FIELDS)))
-    cand_counts, cand_accept, cand_block, cand_cell = [], [], [], []
+    agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
+    cand_counts, cand_accept, cand_unit, cand_cell = [], [], [], []
+    single = []  # (cell index, table, stream position, n, units)
     for c_idx, (_, cell, poor) in enumerate(cells):
         key = (cell, factors.frequency, factors.severity)
         if key not in tables:
             tables[key] = build_tables(scenario, cell, factors, floor)
         tab = tables[key]
-        n = counts[:, c_idx]
+        n = np.tile(counts[:, c_idx], n_years)
         grp = 2 * cell.scheme + int(poor)
-        e = tab.expected
         agg[:, grp, 0] += n
         agg[:, grp, 1] += n * premium[cell.scheme]
-        agg[:, grp, 2:6] += n[:, None] * e
+        agg[:, grp, 2:6] += n[:, None] * tab.expected
         agg[:, grp, 8] += n * tab.catastrophic
         if not len(tab.streams):
             continue
         rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
         split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
         k_e, k_r = split[:, 0], split[:, 1]
-        mat = np.zeros((int(k_e.sum() + k_r.sum()), n_streams), int)
         pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
-        mat[:pick.size, tab.streams] = tab.vectors[pick]
-        mat[pick.size:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
+        unit_e = np.repeat(np.arange(n_units), k_e)
+        vec = tab.vectors[pick]
+        one = (vec > 0).sum(axis=1) == 1
+        if one.any():
+            pos = np.argmax(vec[one] > 0, axis=1)
+            single.append((c_idx, tab, pos, vec[one].max(axis=1), unit_e[one]))
+        mat = np.zeros((int((~one).sum() + k_r.sum()), n_streams), int)
+        mat[:, tab.streams] = np.concatenate([vec[~one], draw_outside(tab, g, int(k_r.sum()))])
         cand_counts.append(mat)
-        cand_accept.append(np.concatenate([tab.accept[pick], np.full(int(k_r.sum()), np.nan)]))
-        cand_block.append(np.concatenate([np.repeat(np.arange(n_blocks), k_e), np.repeat(np.arange(n_blocks), k_r)]))
+        cand_accept.append(np.concatenate([tab.accept[pick][~one], np.full(int(k_r.sum()), np.nan)]))
+        cand_unit.append(np.concatenate([unit_e[~one], np.repeat(np.arange(n_units), k_r)]))
         cand_cell.append(np.full(mat.shape[0], c_idx))
     agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
     agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
-    if not cand_counts:
+    agg = agg.reshape(n_years, n_blocks, N_GROUPS, len(AGG_FIELDS))
+    # Candidates: first those with episodes of one in-scope stream only, then all others.
+    single_cell = np.concatenate([np.full(u.size, c) for c, _, _, _, u in single] + [np.zeros(0, int)])
+    single_unit = np.concatenate([u for *_, u in single] + [np.zeros(0, int)])
+    counts_in = np.concatenate(cand_counts) if cand_counts else np.zeros((0, n_streams), int)
+    accept = np.concatenate(cand_accept) if cand_accept else np.zeros(0)
+    unit = np.concatenate([single_unit] + cand_unit)
+    cell_of = np.concatenate([single_cell] + cand_cell).astype(int)
+    n_single, n_cand = single_unit.size, unit.size
+    if n_cand == 0:
         return agg, Rows.concat([])
-    counts_in = np.concatenate(cand_counts)
-    accept = np.concatenate(cand_accept)
-    block = np.concatenate(cand_block)
-    cell_of = np.concatenate(cand_cell)
-    region = np.array([c.region for _, c, _ in cells])[cell_of]
-    scale = factors.severity * region_cost[region]
-    n_cand = counts_in.shape[0]
+    region_cost = np.array([r.cost_factor for r in scenario.population.regions])
+    scale = factors.severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
 
-    # In-scope episodes: E-candidates redraw until their rounded-up units reach the floor's.
-    chosen = []  # (candidate ids, episodes)
-    pending = np.arange(n_cand)
+    chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
+    offset = 0
+    for _, tab, pos, nn, u in single:
+        ids = offset + np.arange(u.size)
+        offset += u.size
+        for p in np.unique(pos):
+            for n in np.unique(nn[pos == p]):
+                sel = (pos == p) & (nn == n)
+                chosen.append(draw_single_stream(scenario, tab, int(p), int(n), ids[sel], g, step, top))
+    # Other in-scope candidates: set E redraws until the rounded-up units reach the floor's; R draws once.
+    pending = np.arange(n_cand - n_single)
     while pending.size:
         conditioned = ~np.isnan(accept[pending])
-        reps = np.where(conditioned, np.clip(np.ceil(2.0 / np.where(conditioned, accept[pending], 1.0)), 1, 256), 1)
+        reps = np.where(conditioned, np.clip(np.ceil(2.0 / np.where(conditioned, accept[pending], 1.0)), 1, 512), 1)
         rep_of = np.repeat(pending, reps.astype(int))
-        owner, stream, level, location, cost, compliant = draw_episodes(scenario, counts_in[rep_of], scale[rep_of], g)
+        owner, stream, level, location, cost, compliant = draw_episodes(scenario, counts_in[rep_of],
+                                                                        scale[n_single + rep_of], g)
         _, _, toward = toward_cii(scenario, stream, level, compliant, inpatient)
         units = np.minimum(np.ceil(toward / step), top)
         total = np.bincount(owner, weights=units, minlength=rep_of.size)
@@ -369,29 +479,29 @@ def simulate_year(scenario: Scenario, seed: int, year: int, contract_year: int, 
         reps_kept = first_rep[first]
         sel = np.isin(owner, reps_kept)
         remap = np.full(rep_of.size, -1)
-        remap[reps_kept] = cand
+        remap[reps_kept] = n_single + cand
         chosen.append((remap[owner[sel]], stream[sel], level[sel], location[sel], cost[sel], compliant[sel]))
         pending = np.setdiff1d(pending, cand, assume_unique=True)
 
-    # Streams outside the scope, unconditioned, for everyone proposed.
+    # Streams outside the scope, unconditioned, for every candidate.
     out_counts = np.zeros((n_cand, n_streams), int)
+    cell_list = [c for _, c, _ in cells]
     for s_idx, st in enumerate(claims.streams):
         if in_scope[s_idx]:
             continue
-        cell_list = [c for _, c, _ in cells]
         mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * factors.frequency
         prev = np.array([stream_prevalence(st, c) for c in cell_list])[cell_of]
         has = g.random(n_cand) < prev
         out_counts[:, s_idx] = frequency_for(st.dispersion).rvs(g, mean * has)
-    extra = draw_episodes(scenario, out_counts, scale, g)
-    person, stream, level, location, cost, compliant = (np.concatenate(cols) for cols in zip(*chosen, extra))
+    chosen.append(draw_episodes(scenario, out_counts, scale, g))
+    person, stream, level, location, cost, compliant = (np.concatenate(cols) for cols in zip(*chosen))
 
     paid_u, ded, toward_u = toward_cii(scenario, stream, level, compliant, inpatient)
-    acc_u = np.bincount(person[in_scope[stream]], weights=toward_u[in_scope[stream]], minlength=n_cand)
+    covered = in_scope[stream]
+    acc_u = np.bincount(person[covered], weights=toward_u[covered], minlength=n_cand)
     paid = basicmod.apply_annual_cap(scenario.basic, paid_u, person, n_cand)
     oop_c = compliant - paid
     toward = oop_c if cii.includes_basic_deductible else oop_c - ded
-    covered = in_scope[stream]
     k = len(LOCATIONS)
     by_location = np.bincount(person[covered] * k + location[covered], weights=toward[covered],
                               minlength=n_cand * k).reshape(n_cand, k)
@@ -400,13 +510,13 @@ def simulate_year(scenario: Scenario, seed: int, year: int, contract_year: int, 
     cut = np.bincount(person, weights=paid_u - paid, minlength=n_cand)
     kept = np.flatnonzero(acc_u >= floor)
     group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
-    where = block[kept] * N_GROUPS + group[kept]
-    cut_g = np.bincount(where, weights=cut[kept], minlength=n_blocks * N_GROUPS).reshape(n_blocks, N_GROUPS)
+    where = unit[kept] * N_GROUPS + group[kept]
+    cut_g = np.bincount(where, weights=cut[kept], minlength=n_units * N_GROUPS).reshape(agg.shape[:3])
     agg[..., 5] -= cut_g
     agg[..., 6] += cut_g
     agg[..., 7] += cut_g
-    rows = Rows(np.full(kept.size, year, np.int32), block[kept].astype(np.int32), group[kept],
-                by_location[kept], oop_compliant[kept], oop_total[kept])
+    rows = Rows(np.asarray(years, np.int32)[unit[kept] // n_blocks], (unit[kept] % n_blocks).astype(np.int32),
+                group[kept], by_location[kept], oop_compliant[kept], oop_total[kept])
     return agg, rows
 
 
@@ -415,9 +525,10 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
                     map_fn=None) -> Accumulations:
     """The fast heavy pass: same arguments and output as :func:`actuarial.engine.accumulate`.
 
-    ``chunk_size`` is accepted for compatibility and ignored (work is split by simulated
-    year); ``map_fn`` maps the per-year function over years. One seed gives the same
-    numbers however the years are mapped.
+    ``chunk_size`` and ``progress`` are accepted for compatibility and ignored. The units of
+    work are simulated years that share their shocks: all years at once without shocks, one
+    year each with them; ``map_fn`` maps over those units. One seed gives the same numbers
+    however the units are mapped (but not the brute engine's numbers).
     """
     if years < 1:
         raise ValueError(f"years must be >= 1 (got {years})")
@@ -430,15 +541,18 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     size = scenario.population.size
     counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
         np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
-    shared: dict | None = {} if map_fn is None else None  # in one process, years with equal shocks share tables
 
-    def run_year(year: int):
-        return simulate_year(scenario, seed, year, contract_year, floor, counts, cells,
-                             shared if shared is not None else {})
+    # Without shocks every year has the same tables: all years are one unit of work.
+    units = [list(range(years))] if not scenario.claims.shocks.enabled else [[y] for y in range(years)]
+    shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
+
+    def run(unit: list[int]):
+        return simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
+                              shared if shared is not None else {})
 
     mapper = map_fn or (lambda f, xs: map(f, xs))
-    outs = list(mapper(run_year, range(years)))
-    agg = np.stack([a for a, _ in outs])
+    outs = list(mapper(run, units))
+    agg = np.concatenate([a for a, _ in outs])
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,

@@ -53,15 +53,15 @@ def test_agrees_with_brute_force_under_shocks(provincial):
 @pytest.mark.parametrize("name", sorted(DESIGNS))
 def test_unbiased_against_the_exact_distribution(name):
     """Conditional sampling is exact: many fast person-years against the FFT expectation, within 3 SE."""
-    sc = DESIGNS[name].replace(**{"population.size": 4 * 65_536})  # 4 full blocks × 8 years: 32 SE units
+    sc = DESIGNS[name].replace(**{"population.size": 4 * 65_536})  # 4 full blocks × 5 years: 20 SE units
     exact = expected_cii(sc, step=10.0, n_points=1 << 16)
-    fast = simulate(sc, years=8, seed=11, engine="fast")
+    fast = simulate(sc, years=5, seed=11, engine="fast")
     claims, benef = fast.claims_per_capita(), fast.ratio("beneficiaries", "people")
     assert claims.se < 0.01 * claims.value
     assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
     assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
     # Rows are exactly the person-years at or above the floor: a Binomial count.
-    n = 4 * 65_536 * 8
+    n = 4 * 65_536 * 5
     p = exact.floor_probability
     assert abs(len(fast.accumulations.rows) - n * p) < 4 * math.sqrt(n * p * (1 - p)) + 1e-3 * n * p
 
