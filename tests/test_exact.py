@@ -144,6 +144,13 @@ def test_monte_carlo_agrees_with_exact(name):
     assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
 
 
+def test_grid_error_shrinks_with_the_step():
+    sc = DESIGNS["nb_tiers_cap_with_basic_deductible"]
+    values = [expected_cii(sc, step=h, n_points=int(400_000 / h)).claims_per_capita for h in (80.0, 40.0, 20.0)]
+    assert abs(values[1] - values[2]) < abs(values[0] - values[2]) + 1e-9
+    assert abs(values[0] - values[2]) < 1e-3 * values[2]
+
+
 def test_exact_detects_a_five_percent_error():
     """The test above has teeth: a 5 % larger severity moves the exact answer well beyond 3 SE."""
     sc = DESIGNS["poisson_one_tier"]

@@ -117,3 +117,15 @@ def test_bad_arguments_are_clear_errors(provincial):
         accumulate(provincial, 1, engine="fast", floor=0)
     with pytest.raises(ValueError, match="engine must be"):
         accumulate(provincial, 1, engine="turbo")
+
+
+@pytest.mark.slow
+def test_realistic_population_against_exact(provincial):
+    """The provincial guideline (28 risk cells, P(reach the floor) ≈ 0.5 %) with the basic cap lifted:
+    10^6 insured × 20 years of the fast engine against the exact expectation."""
+    sc = provincial.replace(**{"basic.annual_cap": 1e9})
+    exact = expected_cii(sc, step=40.0, n_points=1 << 14)
+    fast = simulate(sc, years=20, seed=6, engine="fast")
+    for est, ref in ((fast.claims_per_capita(), exact.claims_per_capita),
+                     (fast.ratio("beneficiaries", "people"), exact.beneficiaries_per_capita)):
+        assert abs(est.value - ref) < 3.5 * est.se, (est, ref)
