@@ -20,8 +20,10 @@ convolutions; everything at or above *F* is one lump, so nothing wraps).
 
 * Streams where ``P(N > 0)`` is not small are *enumerated* up to a count
   ``m_k`` (set *E*); count vectors in *E* are proposed with probability
-  ``∝ P(n)·T(n)``, and their episodes are drawn iid and redrawn (vectorised batch
-  rejection) until ``Σu ≥ F`` — that is the law of (n, episodes) given ``Σu ≥ F``.
+  ``∝ P(n)·T(n)``, and their episodes are drawn from their exact law given
+  ``Σu ≥ F`` sequentially: each episode's units given those before, weighted by the
+  tail of the later episodes' truncated convolution, then (level, cost) inside
+  that grid cell by the severity's inverse survival function — no rejection.
 * Every other count vector (a rare stream with a positive count, or a count above
   ``m_k``; set *R*) is drawn from its exact unconditional law restricted to *R*
   (by the first stream that leaves *E*), with unconditioned episodes.
@@ -320,38 +322,76 @@ def _isf(sev, s: np.ndarray) -> np.ndarray:
     return stats.gamma.isf(s, sev.shape, scale=sev.scale)
 
 
-def draw_single_stream(scenario: Scenario, tab: CellTables, pos: int, n: int, owners: np.ndarray,
-                       g: np.random.Generator, step: float, top: int):
-    """Episodes of people with exactly ``n`` episodes of in-scope stream ``pos`` (and none of the
-    others), drawn exactly from their law given Σu ≥ top — sequentially, no rejection.
+def _row_search(cum: np.ndarray, row: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """For each i, the first a with cum[row[i], a] > target[i] · cum[row[i], −1] (inverse cdf by rows).
 
-    Episode i's units have P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the
-    units still missing; then (level, cost) are drawn given the grid cell of the units, by the
-    inverse survival function of the severity between the cell's bounds.
+    Rows are normalised to [0, 1] and shifted by 2·row, so one searchsorted serves every draw.
     """
-    k = owners.size
-    d, tails = tab.unit_levels[pos].sum(axis=0), tab.tails[pos]
+    last = cum[:, -1:]
+    flat = (cum / np.where(last > 0, last, 1.0) + 2 * np.arange(cum.shape[0])[:, None]).ravel()
+    return np.searchsorted(flat, 2 * row + target, side="right") - row * cum.shape[1]
+
+
+def draw_conditioned(scenario: Scenario, tab: CellTables, picks: np.ndarray, owners: np.ndarray,
+                     g: np.random.Generator, step: float, top: int):
+    """Episodes of people with in-scope count vectors ``tab.vectors[picks]``, drawn exactly from
+    their law given Σu ≥ top — sequentially, no rejection.
+
+    Each person's episodes are put in a fixed order (stream by stream). Episode i's units have
+    P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the units still missing,
+    the second factor from truncated convolutions of the later episodes' unit pmfs; then
+    (level, cost) are drawn given the grid cell of the units, by the inverse survival function of
+    the severity between the cell's bounds. Vectorised over all people with the same number of
+    episodes.
+    """
+    vecs = tab.vectors
+    n_pos = vecs.shape[1]
+    d = np.stack([lv.sum(axis=0) for lv in tab.unit_levels])  # (positions × top+1)
+    cum_d = np.cumsum(d, axis=1)
+    total = vecs.sum(axis=1)[picks]
     grid = np.arange(top + 1)
-    r = np.full(k, top)
-    units = np.empty((k, n), int)
-    cum_d = np.cumsum(d)
-    for i in range(n):
-        m = n - 1 - i
-        if m == 0:  # last episode: P(u = a) on a ≥ r, by inverse cdf
-            lo = np.where(r > 0, cum_d[np.maximum(r - 1, 0)], 0.0)
-            hit = np.searchsorted(cum_d, lo + g.random(k) * (cum_d[-1] - lo), side="right")
-        else:  # w[r, a] = P(u = a)·P(rest ≥ r − a) for the r values present; rows normalised to
-            # cumulative [0, 1] and shifted by 2·row, so one searchsorted serves every candidate
-            rs, row = np.unique(r, return_inverse=True)
-            need = rs[:, None] - grid[None, :]
-            w = d[None, :] * np.where(need <= 0, 1.0, tails[m][np.clip(need, 0, top)])
-            c = np.cumsum(w, axis=1)
-            flat = (c / c[:, -1:] + 2 * np.arange(rs.size)[:, None]).ravel()
-            hit = np.searchsorted(flat, 2 * row + g.random(k), side="right") - row * (top + 1)
-        units[:, i] = np.clip(hit, 0, top)
-        r = np.maximum(r - units[:, i], 0)
-    a = units.ravel()
-    owner = np.repeat(owners, n)
+    by_pos: dict = {}
+    for n in np.unique(total):
+        sel = total == n
+        vs, inv = np.unique(picks[sel], return_inverse=True)
+        owner = owners[sel]
+        k = owner.size
+        seq = np.stack([np.repeat(np.arange(n_pos), vecs[v]) for v in vs])  # (vectors × n) positions
+        suffix = np.zeros((vs.size, n + 1, top + 1))  # law of min(u_i + … + u_{n−1}, top)
+        suffix[:, n, 0] = 1.0
+        for i in range(n - 1, 0, -1):
+            suffix[:, i] = _truncated_conv(suffix[:, i + 1], d[seq[:, i]], top)
+        tails = np.cumsum(suffix[..., ::-1], axis=-1)[..., ::-1]  # P(suffix_i ≥ r)
+        r = np.full(k, top)
+        units = np.empty((k, n), int)
+        for i in range(n):
+            if i == n - 1:  # last episode: P(u = a) on a ≥ r
+                p_i = seq[inv, i]
+                lo = np.where(r > 0, cum_d[p_i, np.maximum(r - 1, 0)], 0.0) / cum_d[p_i, -1]
+                hit = _row_search(cum_d, p_i, lo + g.random(k) * (1 - lo))
+            else:  # one weight row per (vector, r) present
+                keys, row = np.unique(inv * (top + 1) + r, return_inverse=True)
+                kv, kr = keys // (top + 1), keys % (top + 1)
+                need = kr[:, None] - grid[None, :]
+                rest = np.take_along_axis(tails[kv, i + 1], np.clip(need, 0, top), axis=1)
+                w = d[seq[kv, i]] * np.where(need <= 0, 1.0, rest)
+                hit = _row_search(np.cumsum(w, axis=1), row, g.random(k))
+            units[:, i] = np.clip(hit, 0, top)
+            r = np.maximum(r - units[:, i], 0)
+        pos_of = seq[inv]
+        owner_of = np.broadcast_to(owner[:, None], (k, n))
+        for pos in np.unique(pos_of):
+            m = pos_of == pos
+            by_pos.setdefault(int(pos), []).append((units[m], owner_of[m]))
+    parts = [_episodes_in_cells(scenario, tab, pos, np.concatenate([a for a, _ in lst]),
+                                np.concatenate([o for _, o in lst]), g, step, top)
+             for pos, lst in sorted(by_pos.items())]
+    return tuple(np.concatenate(c) for c in zip(*parts))
+
+
+def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndarray, owner: np.ndarray,
+                       g: np.random.Generator, step: float, top: int):
+    """(level, cost) of episodes of in-scope stream ``pos`` given their rounded-up units ``a``."""
     joint = tab.unit_levels[pos][:, a]  # (levels × episodes): P(level, units = a)
     cl = np.cumsum(joint, axis=0)
     level = np.minimum((cl < g.random(a.size) * cl[-1]).sum(axis=0), len(LEVELS) - 1).astype(np.int8)
@@ -406,8 +446,8 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
                         for s in SCHEMES])
     agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
-    cand_counts, cand_accept, cand_unit, cand_cell = [], [], [], []
-    single = []  # (cell index, table, stream position, n, units)
+    conditioned = []  # set E: (cell index, table, vector indices, units)
+    free = []  # set R: (cell index, count matrix over all streams, units)
     for c_idx, (_, cell, poor) in enumerate(cells):
         key = (cell, factors.frequency, factors.severity)
         if key not in tables:
@@ -425,63 +465,32 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
         split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
         k_e, k_r = split[:, 0], split[:, 1]
         pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
-        unit_e = np.repeat(np.arange(n_units), k_e)
-        vec = tab.vectors[pick]
-        one = (vec > 0).sum(axis=1) == 1
-        if one.any():
-            pos = np.argmax(vec[one] > 0, axis=1)
-            single.append((c_idx, tab, pos, vec[one].max(axis=1), unit_e[one]))
-        mat = np.zeros((int((~one).sum() + k_r.sum()), n_streams), int)
-        mat[:, tab.streams] = np.concatenate([vec[~one], draw_outside(tab, g, int(k_r.sum()))])
-        cand_counts.append(mat)
-        cand_accept.append(np.concatenate([tab.accept[pick][~one], np.full(int(k_r.sum()), np.nan)]))
-        cand_unit.append(np.concatenate([unit_e[~one], np.repeat(np.arange(n_units), k_r)]))
-        cand_cell.append(np.full(mat.shape[0], c_idx))
+        if pick.size:
+            conditioned.append((c_idx, tab, pick, np.repeat(np.arange(n_units), k_e)))
+        if k_r.sum():
+            mat = np.zeros((int(k_r.sum()), n_streams), int)
+            mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
+            free.append((c_idx, mat, np.repeat(np.arange(n_units), k_r)))
     agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
     agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
     agg = agg.reshape(n_years, n_blocks, N_GROUPS, len(AGG_FIELDS))
-    # Candidates: first those with episodes of one in-scope stream only, then all others.
-    single_cell = np.concatenate([np.full(u.size, c) for c, _, _, _, u in single] + [np.zeros(0, int)])
-    single_unit = np.concatenate([u for *_, u in single] + [np.zeros(0, int)])
-    counts_in = np.concatenate(cand_counts) if cand_counts else np.zeros((0, n_streams), int)
-    accept = np.concatenate(cand_accept) if cand_accept else np.zeros(0)
-    unit = np.concatenate([single_unit] + cand_unit)
-    cell_of = np.concatenate([single_cell] + cand_cell).astype(int)
-    n_single, n_cand = single_unit.size, unit.size
+    # Candidates: set E first (conditioned on the rounded-up units), then set R (unconditioned).
+    unit = np.concatenate([u for *_, u in conditioned] + [u for *_, u in free] + [np.zeros(0, int)])
+    cell_of = np.concatenate([np.full(u.size, c) for c, *_, u in conditioned + free] + [np.zeros(0, int)]).astype(int)
+    n_cand = unit.size
     if n_cand == 0:
         return agg, Rows.concat([])
     region_cost = np.array([r.cost_factor for r in scenario.population.regions])
     scale = factors.severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
-
     chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
     offset = 0
-    for _, tab, pos, nn, u in single:
-        ids = offset + np.arange(u.size)
+    for _, tab, pick, u in conditioned:
+        chosen.append(draw_conditioned(scenario, tab, pick, offset + np.arange(u.size), g, step, top))
         offset += u.size
-        for p in np.unique(pos):
-            for n in np.unique(nn[pos == p]):
-                sel = (pos == p) & (nn == n)
-                chosen.append(draw_single_stream(scenario, tab, int(p), int(n), ids[sel], g, step, top))
-    # Other in-scope candidates: set E redraws until the rounded-up units reach the floor's; R draws once.
-    pending = np.arange(n_cand - n_single)
-    while pending.size:
-        conditioned = ~np.isnan(accept[pending])
-        reps = np.where(conditioned, np.clip(np.ceil(2.0 / np.where(conditioned, accept[pending], 1.0)), 1, 512), 1)
-        rep_of = np.repeat(pending, reps.astype(int))
-        owner, stream, level, location, cost, compliant = draw_episodes(scenario, counts_in[rep_of],
-                                                                        scale[n_single + rep_of], g)
-        _, _, toward = toward_cii(scenario, stream, level, compliant, inpatient)
-        units = np.minimum(np.ceil(toward / step), top)
-        total = np.bincount(owner, weights=units, minlength=rep_of.size)
-        ok = (total >= top) | np.isnan(accept[rep_of])
-        first_rep = np.flatnonzero(ok)
-        cand, first = np.unique(rep_of[first_rep], return_index=True)
-        reps_kept = first_rep[first]
-        sel = np.isin(owner, reps_kept)
-        remap = np.full(rep_of.size, -1)
-        remap[reps_kept] = n_single + cand
-        chosen.append((remap[owner[sel]], stream[sel], level[sel], location[sel], cost[sel], compliant[sel]))
-        pending = np.setdiff1d(pending, cand, assume_unique=True)
+    if free:
+        mat = np.concatenate([m for _, m, _ in free])
+        owner, *rest = draw_episodes(scenario, mat, scale[offset:], g)
+        chosen.append((offset + owner, *rest))
 
     # Streams outside the scope, unconditioned, for every candidate.
     out_counts = np.zeros((n_cand, n_streams), int)
