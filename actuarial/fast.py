@@ -66,7 +66,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -489,8 +488,8 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
         offset += u.size
     if free:
         mat = np.concatenate([m for _, m, _ in free])
-        owner, *rest = draw_episodes(scenario, mat, scale[offset:], g)
-        chosen.append((offset + owner, *rest))
+        owner, *cols = draw_episodes(scenario, mat, scale[offset:], g)
+        chosen.append((offset + owner, *cols))
 
     # Streams outside the scope, unconditioned, for every candidate.
     out_counts = np.zeros((n_cand, n_streams), int)

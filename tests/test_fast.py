@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actuarial import accumulate, evaluate, load_scenario, simulate
+from actuarial import accumulate, load_scenario, simulate
 from actuarial.exact import expected_cii
 from actuarial.fast import build_tables, draw_outside, limited_mean
 from actuarial.claims import YearFactors
@@ -78,7 +78,7 @@ def test_several_streams_prevalence_and_frailty_are_exact():
 def test_proposal_tables_cover_the_count_law():
     """P(n in E)·T + P(R) ≥ P(A ≥ floor); the sampler for R never returns a vector inside E."""
     sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]})
-    from actuarial.exact import RiskCell, population_cells
+    from actuarial.exact import population_cells
 
     cell = population_cells(sc)[0][1]
     tab = build_tables(sc, cell, YearFactors(), 8000.0)
