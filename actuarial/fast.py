@@ -84,7 +84,7 @@ from .cii import min_deductible
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
 from .exact import (RiskCell, _cost_at_amount, compound, count_pmf, episode_pmf, episode_terms, population_cells,
-                    stream_mean, stream_parts, stream_prevalence)
+                    stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
@@ -169,7 +169,14 @@ class CellTables:
     scale: float  # cost multiplier of the cell in this year (region × severity shock)
 
 
-def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float) -> CellTables:
+def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float,
+                 cache: dict | None = None) -> CellTables:
+    """The proposal tables of one risk cell in a year with ``factors``.
+
+    ``cache`` keeps what depends only on (stream, cost scale) — unit pmfs and their n-fold
+    convolutions — so cells of one region share them.
+    """
+    cache = {} if cache is None else cache
     cii = scenario.cii
     step = floor / GRID_POINTS
     top = int(math.ceil(floor / step - 1e-9))
@@ -184,12 +191,15 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             continue
         streams.append(k)
         pmfs.append(count_pmf(mean, stream.dispersion, prev))
-        joint = np.zeros((len(LEVELS), top + 1))
-        for l_idx, lvl in enumerate(LEVELS):
-            if stream.level_mix.get(lvl, 0.0) > 0:
-                one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
-                joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1, rounding="up")
-        joint /= joint.sum()
+        if ("unit", k, scale, top) not in cache:
+            joint = np.zeros((len(LEVELS), top + 1))
+            for l_idx, lvl in enumerate(LEVELS):
+                if stream.level_mix.get(lvl, 0.0) > 0:
+                    one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
+                    joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1,
+                                                                       rounding="up")
+            cache["unit", k, scale, top] = joint / joint.sum()
+        joint = cache["unit", k, scale, top]
         unit_levels.append(joint)
         d_units.append(joint.sum(axis=0))
     positive = np.array([1 - p[0] for p in pmfs])
@@ -209,10 +219,14 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     if len(enumerated):
         folds = []
         for i in enumerated:  # D_k^n, n = 0..m_k: n-fold convolutions, lumped at top
-            d = np.zeros((caps[i] + 1, top + 1))
-            d[0, 0] = 1.0
-            for n in range(1, caps[i] + 1):
-                d[n] = _truncated_conv(d[n - 1], d_units[i], top)
+            key = ("folds", streams[i], scale, top)
+            d = cache.get(key, np.eye(1, top + 1))
+            if d.shape[0] < caps[i] + 1:
+                d = np.concatenate([d, np.zeros((caps[i] + 1 - d.shape[0], top + 1))])
+                for n in range(cache[key].shape[0] if key in cache else 1, caps[i] + 1):
+                    d[n] = _truncated_conv(d[n - 1], d_units[i], top)
+                cache[key] = d
+            d = d[:caps[i] + 1]
             folds.append(d)
             tails[i] = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
         prefix = folds[0]
@@ -238,7 +252,14 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         weights, accept = (t * p)[keep], t[keep]
     thr = cii.catastrophic_threshold
     # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
-    oop = compound(stream_parts(scenario, cell, factors, thr / 250, 252, what="oop_total"), 1 << 12)
+    parts = []
+    for k, stream in enumerate(scenario.claims.streams):
+        mean, prev = stream_mean(stream, cell) * factors.frequency, stream_prevalence(stream, cell)
+        if mean > 0 and prev > 0:
+            if ("oop", k, scale) not in cache:
+                cache["oop", k, scale] = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
+            parts.append((cache["oop", k, scale], mean, stream.dispersion, prev))
+    oop = compound(parts, 1 << 12)
     over = 1.0 - oop[:250].sum() - 0.5 * oop[250]  # the grid point at the threshold straddles it
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
                       vectors, weights, accept, ok, float(weights.sum()), z_r,
@@ -457,7 +478,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     for c_idx, (_, cell, poor) in enumerate(cells):
         key = (cell, factors.frequency, factors.severity)
         if key not in tables:
-            tables[key] = build_tables(scenario, cell, factors, floor)
+            tables[key] = build_tables(scenario, cell, factors, floor, tables)
         tab = tables[key]
         n = np.tile(counts[:, c_idx], n_years)
         grp = 2 * cell.scheme + int(poor)
