@@ -8,6 +8,9 @@ Data flows one way, one module per step::
 >>> from actuarial import load_scenario, simulate, calibrate_premium
 """
 
+from .compare import BidComparison, compare_bids, load_bid
+from .contracts import ContractResult, run_contract
+from .settlement import Settlement, settle
 from .calibration import Calibration, InverseSolution, calibrate_premium, shift_tiers, solve_deductible, solve_tier_shift
 from .engine import Accumulations, accumulate
 from .population import generate_population
@@ -15,6 +18,7 @@ from .results import Estimate, SimulationResult, evaluate, simulate
 from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
 
 __all__ = [
+    "BidComparison", "ContractResult", "Settlement", "compare_bids", "load_bid", "run_contract", "settle",
     "Accumulations", "Calibration", "Estimate", "InverseSolution", "Scenario", "ScenarioError", "SimulationResult",
     "accumulate", "calibrate_premium", "evaluate", "generate_population", "load_scenario", "shift_tiers",
     "simulate", "solve_deductible", "solve_tier_shift", "validate_scenario",

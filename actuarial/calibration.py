@@ -36,18 +36,49 @@ class Calibration:
     by_scheme: dict[str, Estimate]
     result: SimulationResult
 
+    def basic_fund_percent(self) -> dict | None:
+        """The calibrated premium as % of basic-scheme funding, when the scenario is funded that way."""
+        funding = self.result.scenario.funding
+        if funding.basic_fund_share_percent is None:
+            return None
+        shares = self.result.scenario.population.scheme_shares
+        basic = sum(shares[s] * funding.basic_fund_per_capita[s] for s in shares)
+        return {"estimate": float(100 * self.premium / basic), "ci95": [float(100 * c / basic) for c in self.ci95],
+                "current": funding.basic_fund_share_percent}
+
     def to_dict(self) -> dict:
-        return {
+        out = {
             "target": self.target,
             "premium_per_capita": {"estimate": self.premium, "se": self.se, "ci95": list(self.ci95)},
             "current_premium_per_capita": self.current_premium,
             "by_scheme": {s: e.to_dict() for s, e in self.by_scheme.items()},
         }
+        if (pct := self.basic_fund_percent()) is not None:
+            out["basic_fund_percent"] = pct
+        return out
 
     def _repr_html_(self) -> str:
+        import html
+
         lo, hi = self.ci95
-        return (f"<b>Calibrated premium ({self.target})</b>: {self.premium:.2f} yuan per person-year "
-                f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}")
+        return (f"<b>Calibrated premium ({html.escape(self.target)})</b>: {self.premium:.2f} yuan per person-year "
+                f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}"
+                + self.table().set_index("group").to_html(float_format=lambda v: f"{v:,.2f}"))
+
+    def table(self):
+        """Premium (yuan per person-year) with SE, 95 % CI and the current premium: all insured, then by scheme."""
+        import pandas as pd
+
+        rows = [("all", self.premium, self.se, *self.ci95, self.current_premium)]
+        funding = self.result.scenario.funding
+        rows += [(s, e.value, e.se, *e.ci95, funding.premium_per_capita(s)) for s, e in self.by_scheme.items()]
+        return pd.DataFrame(rows, columns=["group", "premium", "se", "ci95_low", "ci95_high", "current_premium"])
+
+    def plot(self, kind: str = "convergence", ax=None):
+        """Convergence of the break-even premium with this calibration's CI, or a result plot kind."""
+        from .plots import plot_calibration
+
+        return plot_calibration(self, kind, ax=ax)
 
 
 def _result(source: Scenario | SimulationResult, years: int, seed: int, **kw) -> SimulationResult:

@@ -22,11 +22,11 @@ import pandas as pd
 from . import __version__
 from .scenario import ScenarioError, load_scenario
 
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
-class UserError(Exception):
+class UserError(ValueError):
     """A problem with what the user asked for; printed without a traceback."""
 
 
@@ -42,8 +42,8 @@ def _jsonable(x):
     return x
 
 
-def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None) -> None:
-    """Write ``payload`` as JSON, or ``table`` as CSV or a human table, to ``out`` or stdout."""
+def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "") -> None:
+    """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout."""
     if fmt == "json":
         text = json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
@@ -51,6 +51,8 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None) -
     else:
         with pd.option_context("display.width", 160, "display.max_columns", 20):
             text = table.to_string(index=False, float_format=lambda v: f"{v:,.4f}") + "\n"
+        if headline:
+            text = headline + "\n\n" + text
     if out:
         path = Path(out)
         if path.exists():
@@ -86,11 +88,16 @@ def _progress(args) -> bool | None:
     return False if args.no_progress else None
 
 
+def _headline(res) -> str:
+    return (f"{res.scenario.programme.name}: {res.insured:,} insured x {res.years} simulated years, "
+            f"seed {res.accumulations.seed}; estimates with Monte Carlo standard errors (se).")
+
+
 def cmd_run(args) -> int:
     from .results import simulate
 
     res = simulate(scenario_from_args(args), args.years, args.seed, progress=_progress(args))
-    emit(res.to_dict(), res.summary(), args.format, args.out)
+    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
     return 0
 
 
@@ -122,7 +129,10 @@ def cmd_calibrate(args) -> int:
     for s, e in cal.by_scheme.items():
         rows.append({"group": s, "premium_per_capita": e.value, "se": e.se, "ci95_low": e.ci95[0],
                      "ci95_high": e.ci95[1], "current_premium": res.scenario.funding.premium_per_capita(s)})
-    emit(payload, pd.DataFrame(rows), args.format, args.out)
+    lo, hi = cal.ci95
+    headline = (f"{_headline(res)}\nCalibrated premium ({cal.target}): {cal.premium:.2f} yuan per person-year "
+                f"(95% CI {lo:.2f} to {hi:.2f}); the scenario funds {cal.current_premium:.2f}.")
+    emit(payload, pd.DataFrame(rows), args.format, args.out, headline)
     return 0
 
 

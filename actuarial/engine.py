@@ -168,7 +168,7 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
                                chunk_size=chunk_size, progress=progress, map_fn=map_fn)
     if engine != "brute":
         raise ValueError(f"engine must be 'brute' or 'fast' (got {engine!r})")
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar: works in terminals and notebooks without ipywidgets
 
     if years < 1:
         raise ValueError(f"years must be >= 1 (got {years})")

@@ -31,6 +31,10 @@ class Estimate:
     value: float
     se: float
 
+    def __post_init__(self):  # plain floats, so dicts and JSON never carry numpy scalars
+        object.__setattr__(self, "value", float(self.value))
+        object.__setattr__(self, "se", float(self.se))
+
     @property
     def ci95(self) -> tuple[float, float]:
         return (self.value - Z95 * self.se, self.value + Z95 * self.se)
@@ -60,6 +64,22 @@ def ratio_estimate(num: np.ndarray, den: np.ndarray) -> Estimate:
         return Estimate(r, math.nan)
     resid = (num - r * den) / (total / m)
     return Estimate(r, float(np.sqrt(resid.var(ddof=1) / m)))
+
+
+def mean_estimate(x: np.ndarray) -> Estimate:
+    """Mean over independent simulated years with its standard error (same units as ``x``)."""
+    x = np.asarray(x, float)
+    se = float(x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+    return Estimate(float(x.mean()), se)
+
+
+def prob_estimate(event: np.ndarray) -> Estimate:
+    """Share of simulated years where ``event`` holds, with a binomial SE floored at 0.5/n
+    (so that 0 of n years does not claim certainty)."""
+    event = np.asarray(event, bool)
+    n = event.size
+    p = float(event.mean())
+    return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / n) / n))
 
 
 @dataclass(frozen=True)
@@ -133,9 +153,7 @@ class SimulationResult:
 
     def prob_claims_exceed_net_premium(self) -> Estimate:
         """P(claims > premium × (1 − fee rate)) in a year, over simulated years, with binomial SE."""
-        exceed = self.yearly("claims") > self.yearly("premium") * (1 - self.combined_fee_rate)
-        p = float(exceed.mean())
-        return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / self.years) / self.years))
+        return prob_estimate(self.yearly("claims") > self.yearly("premium") * (1 - self.combined_fee_rate))
 
     def metrics(self, groups=None) -> dict[str, Estimate | float]:
         """The headline figures, each an :class:`Estimate` (or a plain number when exact)."""
@@ -192,9 +210,17 @@ class SimulationResult:
     def _repr_html_(self) -> str:
         table = self.summary()
         table = table[table.group == "all"].drop(columns="group").set_index("metric")
-        head = (f"<b>{self.scenario.programme.name}</b>: {self.insured:,} insured × {self.years} simulated years, "
+        from html import escape
+
+        head = (f"<b>{escape(self.scenario.programme.name)}</b>: {self.insured:,} insured × {self.years} simulated years, "
                 f"seed {self.accumulations.seed}")
-        return head + table.to_html(float_format=lambda v: f"{v:,.4g}")
+        return head + table.to_html(float_format=lambda v: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.4g}")
+
+    def plot(self, kind: str = "claims", ax=None, **kw):
+        """Plot the result: ``claims``, ``loss_ratio``, ``benefit_by_band`` or ``convergence`` (see :mod:`actuarial.plots`)."""
+        from .plots import plot_result
+
+        return plot_result(self, kind, ax=ax, **kw)
 
     def with_design(self, cii: CII | None = None, funding: Funding | None = None,
                     combined_fee_rate: float | None = None) -> "SimulationResult":

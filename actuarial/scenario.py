@@ -26,9 +26,10 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal, Mapping, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
 from . import tables
 
@@ -53,6 +54,15 @@ DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", 
 
 class ScenarioError(ValueError):
     """A scenario file or a scenario value is invalid; the message says where and why."""
+
+
+def _field_error(field: str, message: str) -> ValueError:
+    """An error found by a model-level check that belongs to one of the model's fields.
+
+    Pydantic places such errors at the model; the loader moves them to
+    ``<model path>.<field>`` so the message names the field the user must fix.
+    """
+    return ValueError(f"@{field}: {message}")
 
 
 class _Model(BaseModel):
@@ -131,7 +141,8 @@ class Population(_Model):
     def _poverty_schemes(self) -> "Population":
         extra = set(self.poverty_rate_percent) - set(self.scheme_shares)
         if extra:
-            raise ValueError(f"poverty_rate_percent names schemes not in scheme_shares: {sorted(extra)}")
+            raise _field_error("poverty_rate_percent", f"names schemes {sorted(extra)} that are not in "
+                               f"scheme_shares; allowed: {sorted(self.scheme_shares)}")
         return self
 
     def poverty_rate(self, scheme: str) -> float:
@@ -224,12 +235,13 @@ class EpisodeStream(_Model):
     def _mix(self) -> "EpisodeStream":
         mix = self.level_mix
         if any(not (0 <= x <= 1) for x in mix.values()) or abs(sum(mix.values()) - 1) > 1e-6:
-            raise ValueError(f"level_mix shares must be in [0, 1] and sum to 1 (got {dict(mix)})")
+            raise _field_error("level_mix", f"shares must be in [0, 1] and sum to 1 (got {dict(mix)})")
         missing = [lvl for lvl, share in mix.items() if share > 0 and lvl not in self.severity]
         if missing:
-            raise ValueError(f"severity is missing for levels with a positive level_mix share: {missing}")
+            raise _field_error("severity", f"missing for levels {missing}, which have a positive level_mix share; "
+                               f"give a severity for each of {sorted(l for l, x in mix.items() if x > 0)}")
         if self.prevalence_age_factor is not None and max(self.prevalence * f for f in self.prevalence_age_factor) > 1:
-            raise ValueError("prevalence x prevalence_age_factor must stay <= 1 in every band")
+            raise _field_error("prevalence_age_factor", "prevalence x prevalence_age_factor must stay <= 1 in every band")
         return self
 
 
@@ -293,9 +305,10 @@ class Claims(_Model):
         used = {lvl for s in self.streams for lvl, share in s.level_mix.items() if share > 0}
         missing = sorted(used - set(self.compliant_percent))
         if missing:
-            raise ValueError(f"compliant_percent is missing for levels {missing}")
+            raise _field_error("compliant_percent", f"missing for levels {missing} that the streams use")
         if self.category_b_percent + self.category_c_percent > 100:
-            raise ValueError("category_b_percent + category_c_percent must be <= 100")
+            raise _field_error("category_c_percent", "category_b_percent + category_c_percent must be <= 100 "
+                               f"(got {self.category_b_percent:g} + {self.category_c_percent:g})")
         return self
 
 
@@ -349,7 +362,7 @@ class CII(_Model):
     """
 
     deductible: Yuan = Field(description="起付线, yuan per person-year")
-    tiers: tuple[Tier, ...] = Field(min_length=1, description="分段支付比例; first tier must start at 0 (= the deductible)")
+    tiers: tuple[Tier, ...] = Field(description="分段支付比例; first tier must start at 0 (= the deductible)")
     cap: float = Field(default=math.inf, gt=0, description="年度最高支付限额, yuan per person-year; omit for none")
     poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
     poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
@@ -367,6 +380,8 @@ class CII(_Model):
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, v: tuple[Tier, ...]) -> tuple[Tier, ...]:
+        if not v:  # checked here, not by min_length, so a bad tier does not also report "no tiers"
+            raise ValueError("at least one tier is needed, e.g. [{ above = 0, rate_percent = 50 }]")
         if v[0].above != 0:
             raise ValueError(f"the first tier must start at above = 0 (the deductible), got {v[0].above}")
         edges = [t.above for t in v]
@@ -399,10 +414,13 @@ class Funding(_Model):
 
     @model_validator(mode="after")
     def _one_mode(self) -> "Funding":
-        if bool(self.per_capita) == (self.basic_fund_share_percent is not None):
-            raise ValueError("give either per_capita, or basic_fund_share_percent with basic_fund_per_capita")
+        modes = "give either per_capita (yuan per person-year by scheme), or basic_fund_share_percent with basic_fund_per_capita"
+        if self.per_capita and self.basic_fund_share_percent is not None:
+            raise _field_error("basic_fund_share_percent", f"not allowed together with per_capita; {modes}")
+        if not self.per_capita and self.basic_fund_share_percent is None:
+            raise _field_error("per_capita", f"missing; {modes}")
         if self.basic_fund_share_percent is not None and not self.basic_fund_per_capita:
-            raise ValueError("basic_fund_share_percent needs basic_fund_per_capita")
+            raise _field_error("basic_fund_per_capita", "missing; basic_fund_share_percent needs it (yuan per person-year by scheme)")
         return self
 
     def premium_per_capita(self, scheme: str) -> float:
@@ -415,17 +433,199 @@ class Funding(_Model):
         return set(self.per_capita or self.basic_fund_per_capita)
 
 
-class Contract(_Model):
-    """Contract terms with the insurer (承办合同). Settlement variants live in :mod:`actuarial.settlement`."""
+class Band(_Model):
+    """One band of a risk corridor (风险调节区间), in % of premium.
 
-    combined_fee_rate_percent: float = Field(default=5.0, ge=0, le=5, description="综合费率, % of premium (policy cap 5)")
+    ``insurer_share_percent`` of the slice of surplus (or loss) between
+    ``above_percent`` and the next band's ``above_percent`` goes to the insurer;
+    the rest goes to (surplus) or is borne by (loss) the fund. The last band is open.
+    """
+
+    above_percent: float = Field(ge=0, le=100, description="lower edge of the band, % of premium")
+    insurer_share_percent: Percent = Field(description="insurer's share of the slice, %")
+
+
+def _require_increasing(values: list[float], what: str) -> None:
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ValueError(f"{what} must increase strictly (got {values})")
+
+
+def _check_bands(v: tuple[Band, ...] | None) -> tuple[Band, ...] | None:
+    if v is None:
+        return v
+    if not v:
+        raise ValueError("give at least one band, or leave the field out")
+    if v[0].above_percent != 0:
+        raise ValueError(f"the first band must start at above_percent = 0, got {v[0].above_percent}")
+    _require_increasing([b.above_percent for b in v], "band above_percent edges")
+    return v
+
+
+class BondRelease(_Model):
+    """Share of the performance bond released when the assessment score (考核得分, 0-100) is at least ``score``."""
+
+    score: float = Field(ge=0, le=100)
+    release_percent: Percent
+
+
+class PerformanceBond(_Model):
+    """Performance bond (质量保证金): part of the premium withheld until the year-end assessment.
+
+    The released share is that of the highest ``release`` row whose ``score`` the
+    assessment reaches (0 below all rows); the unreleased bond stays with the fund.
+    ``assumed_score`` is the score used when the simulation has no score of its own.
+    """
+
+    withheld_percent: float = Field(gt=0, le=100, description="bond withheld, % of premium (Daqing 10)")
+    release: tuple[BondRelease, ...] = (BondRelease(score=0, release_percent=100),)
+    assumed_score: float = Field(default=100, ge=0, le=100)
+
+    @field_validator("release")
+    @classmethod
+    def _release(cls, v: tuple[BondRelease, ...]) -> tuple[BondRelease, ...]:
+        if not v:
+            raise ValueError("give at least one release row (score, release_percent)")
+        _require_increasing([r.score for r in v], "release scores")
+        shares = [r.release_percent for r in v]
+        if any(b < a for a, b in zip(shares, shares[1:])):
+            raise ValueError(f"release_percent must not fall as the score rises (got {shares})")
+        return v
+
+    def release_fraction(self, score):
+        """Released fraction of the bond (0-1) for assessment score(s) ``score``."""
+        import numpy as np
+
+        scores = np.array([r.score for r in self.release])
+        shares = np.array([0.0] + [r.release_percent / 100 for r in self.release])
+        return shares[np.searchsorted(scores, np.asarray(score, float), side="right")]
+
+
+class Instalment(_Model):
+    """One premium payment to the insurer (拨付): ``percent`` of the year's premium due by ``due`` (MM-DD).
+
+    ``bond = true`` marks the instalment that pays the performance bond, after the assessment.
+    """
+
+    due: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", description="MM-DD within the contract year")
+    percent: float = Field(gt=0, le=100)
+    bond: bool = False
+
+
+class PolicyChange(_Model):
+    """A government policy change during the term (政策调整), from contract year ``from_year`` (1 = first) on.
+
+    ``changes`` maps dotted scenario paths under ``cii.`` to new values, e.g.
+    ``{"cii.deductible" = 6000}``. The extra claims it causes are the policy loss.
+    """
+
+    from_year: int = Field(ge=2, le=10, description="first contract year (1 = the first) the change applies to")
+    description: str = ""
+    changes: dict[str, Any] = Field(min_length=1)
+
+    @field_validator("changes")
+    @classmethod
+    def _paths(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in v if not k.startswith("cii.")]
+        if bad:
+            raise ValueError(f"policy changes may only change CII terms (paths starting 'cii.'), got {bad}")
+        return v
+
+
+class Repricing(_Model):
+    """Dynamic repricing (动态调整) of next year's premium from the contract's experience so far.
+
+    factor(t+1) = factor(t) × (1 + clip(Z × (experience loss ratio / target − 1), −max_decrease, +max_increase)),
+    with credibility Z = ``credibility_percent`` / 100 and the experience loss ratio
+    cumulative claims / cumulative premium of the contract to date.
+    """
+
+    target_loss_ratio_percent: float | None = Field(default=None, gt=0, le=200,
+                                                    description="default: 100 − combined fee rate")
+    credibility_percent: Percent = 50.0
+    max_increase_percent: Percent = 10.0
+    max_decrease_percent: Percent = 10.0
+
+
+def _single_payment() -> tuple[Instalment, ...]:
+    return (Instalment(due="03-31", percent=100),)
+
+
+class Contract(_Model):
+    """Contract terms with the insurer (承办合同); the settlement rules are in :mod:`actuarial.settlement`.
+
+    Surplus U = premium − claims. With no corridor the insurer keeps surplus up to
+    ``surplus_cap_percent`` (default: the combined fee rate 综合费率) of premium and
+    the rest returns to the fund; ``surplus_bands`` give a tiered corridor instead.
+    A loss splits into policy loss (政策性亏损), shared by ``policy_loss_fund_share_percent``
+    with optional caps on the fund's share, and non-policy loss, borne by the insurer
+    unless ``loss_bands`` share it (a risk corridor; symmetric when it equals
+    ``surplus_bands``).
+
+    >>> Contract(combined_fee_rate_percent=5, surplus_cap_percent=4).surplus_corridor()  # Daqing: keep up to 4 %
+    ([0.0, 0.04], [1.0, 0.0])
+    """
+
+    combined_fee_rate_percent: float = Field(default=5.0, ge=0, description="综合费率 (admin + profit), % of premium; at most 5")
     surplus_cap_percent: Percent | None = Field(default=None, description="surplus the insurer may keep, % of premium; default = fee rate")
+    surplus_bands: tuple[Band, ...] | None = Field(default=None, description="tiered surplus corridor (instead of surplus_cap_percent)")
+    loss_bands: tuple[Band, ...] | None = Field(default=None, description="corridor for non-policy losses; default: insurer bears all")
     policy_loss_fund_share_percent: Percent = Field(default=50.0, description="fund's share of a policy loss (政策性亏损)")
+    policy_loss_fund_cap_yuan: Yuan | None = Field(default=None, description="cap on the fund's share of a policy loss, yuan per year")
+    policy_loss_fund_cap_percent: Percent | None = Field(default=None, description="cap on the fund's share of a policy loss, % of premium")
+    bond: PerformanceBond | None = None
+    payment_schedule: tuple[Instalment, ...] = Field(default_factory=_single_payment)
+    policy_changes: tuple[PolicyChange, ...] = ()
+    repricing: Repricing | None = None
     years: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("combined_fee_rate_percent")
+    @classmethod
+    def _fee_cap(cls, v: float) -> float:
+        if not math.isfinite(v) or v > 5:
+            raise ValueError("the combined fee rate (综合费率) may not exceed 5 % of premium (policy cap); "
+                             "a bid above it is rejected")
+        return v
+
+    _surplus_bands = field_validator("surplus_bands")(classmethod(lambda cls, v: _check_bands(v)))
+    _loss_bands = field_validator("loss_bands")(classmethod(lambda cls, v: _check_bands(v)))
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Contract":
+        if self.surplus_cap_percent is not None and self.surplus_bands is not None:
+            raise ValueError("give surplus_cap_percent or surplus_bands, not both")
+        total = sum(i.percent for i in self.payment_schedule)
+        if abs(total - 100) > 1e-6:
+            raise ValueError(f"payment_schedule percents must sum to 100 (got {total:g})")
+        dues = [i.due for i in self.payment_schedule]
+        if dues != sorted(dues):
+            raise ValueError(f"payment_schedule due dates must be in calendar order (got {dues})")
+        bond_pct = sum(i.percent for i in self.payment_schedule if i.bond)
+        if self.bond is None and bond_pct:
+            raise ValueError("payment_schedule has a bond instalment but the contract has no [contract.bond]")
+        if self.bond is not None and abs(bond_pct - self.bond.withheld_percent) > 1e-6:
+            raise ValueError(f"the payment_schedule bond instalments ({bond_pct:g} %) must equal "
+                             f"bond.withheld_percent ({self.bond.withheld_percent:g} %)")
+        late = [c.from_year for c in self.policy_changes if c.from_year > self.years]
+        if late:
+            raise ValueError(f"policy_changes from_year {late} fall outside the {self.years}-year term")
+        return self
 
     @property
     def combined_fee_rate(self) -> float:
         return self.combined_fee_rate_percent / 100
+
+    def surplus_corridor(self) -> tuple[list[float], list[float]]:
+        """Band lower edges (fractions of premium) and insurer shares (fractions) for surplus."""
+        if self.surplus_bands is not None:
+            return [b.above_percent / 100 for b in self.surplus_bands], [b.insurer_share_percent / 100 for b in self.surplus_bands]
+        cap = self.combined_fee_rate_percent if self.surplus_cap_percent is None else self.surplus_cap_percent
+        return [0.0, cap / 100], [1.0, 0.0]
+
+    def loss_corridor(self) -> tuple[list[float], list[float]]:
+        """Band lower edges (fractions of premium) and insurer shares (fractions) for non-policy loss."""
+        if self.loss_bands is None:
+            return [0.0], [1.0]
+        return [b.above_percent / 100 for b in self.loss_bands], [b.insurer_share_percent / 100 for b in self.loss_bands]
 
 
 # --------------------------------------------------------------------------- scenario
@@ -444,15 +644,18 @@ class Scenario(_Model):
     def _cross(self) -> "Scenario":
         missing = sorted(set(self.population.scheme_shares) - self.funding.schemes())
         if missing:
-            raise ValueError(f"funding has no amount for schemes {missing} that population.scheme_shares uses")
+            where = "per_capita" if self.funding.per_capita else "basic_fund_per_capita"
+            raise _field_error(f"funding.{where}", f"no amount for schemes {missing} that population.scheme_shares uses; "
+                               f"give one for each of {sorted(self.population.scheme_shares)}")
         streams_levels = {lvl for s in self.claims.streams for lvl, sh in s.level_mix.items() if sh > 0 and s.setting == "inpatient"}
         missing_lv = sorted(streams_levels - set(self.basic.inpatient))
         if missing_lv:
-            raise ValueError(f"basic.inpatient has no terms for levels {missing_lv}")
+            raise _field_error("basic.inpatient", f"no terms for levels {missing_lv} that the inpatient streams use")
         if self.cii.scope:
             covered = {s.disease for s in self.claims.streams}
             if not covered & set(self.cii.scope):
-                raise ValueError(f"cii.scope {list(self.cii.scope)} matches no claims stream disease {sorted(covered)}")
+                raise _field_error("cii.scope", f"{list(self.cii.scope)} matches no claims stream; "
+                                   f"the streams' diseases are {sorted(covered)}")
         return self
 
     # Convenience for sweeps and the inverse solvers.
@@ -488,16 +691,97 @@ def _set_dotted(data: dict, path: str, value: Any) -> None:
         raise ScenarioError(f"cannot set '{path}'")
 
 
+_SEVERITY_TAGS = ("lognormal", "gamma", "spliced_pareto")
+_BOUND_TEXT = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _num(v: float) -> str:
+    if not float(v).is_integer():
+        return f"{v:g}"
+    return f"{int(v):_}" if abs(v) >= 10_000 else str(int(v))  # as TOML writes big numbers; years stay 1990
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models inside a type (through Annotated, Optional, unions, tuples and dict values)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _field_at(loc: tuple) -> tuple[FieldInfo | None, list[type[BaseModel]], bool]:
+    """The field at a pydantic error location, the models that may hold its next key, and whether
+    the location ends inside the field's value (a dict entry or a tuple item) rather than at the field."""
+    models: list[type[BaseModel]] = [Scenario]
+    info, inside = None, False
+    for part in loc:
+        owner = next((m for m in models if isinstance(part, str) and part in m.model_fields), None)
+        if owner is None:  # a tuple index, a dict key or a union tag: stay in the same field
+            inside = True
+            continue
+        info, inside = owner.model_fields[part], False
+        models = _models_in(info.annotation)
+    return info, models, inside
+
+
+def _bounds(info: FieldInfo | None, inside: bool) -> dict[str, float]:
+    """Numeric bounds (gt/ge/lt/le) of a field, or of its dict values / tuple items when ``inside``."""
+    if info is None:
+        return {}
+    metadata = list(info.metadata)
+    if inside:  # e.g. dict[Literal[...], Percent]: the bounds sit on the value type
+        args = get_args(info.annotation)
+        metadata = [m for inner in getattr(args[-1] if args else None, "__metadata__", ())
+                    for m in getattr(inner, "metadata", [inner])]
+    out = {}
+    for m in metadata:
+        for key in _BOUND_TEXT:
+            if getattr(m, key, None) is not None:
+                out[key] = getattr(m, key)
+    return out
+
+
+def _explain(e: dict) -> tuple[tuple, str, bool]:
+    """(location, message, show the value?) for one pydantic error, in the file's terms."""
+    loc = tuple(e["loc"])
+    kind = e["type"]
+    msg = e["msg"].removeprefix("Value error, ")
+    if msg.startswith("@"):  # a model-level check naming its field (see _field_error)
+        field, _, msg = msg[1:].partition(": ")
+        return loc + tuple(field.split(".")), msg, False
+    info, models, inside = _field_at(loc)
+    if kind == "missing":
+        if len(loc) == 1:
+            return loc, f"missing section [{loc[0]}] (required)", False
+        return loc, "missing (required)", False
+    if kind == "extra_forbidden":
+        parent = _field_at(loc[:-1])[1] if len(loc) > 1 else [Scenario]
+        allowed = sorted({f for m in parent for f in m.model_fields})
+        return loc, f"unknown field (check the spelling); allowed fields here: {', '.join(allowed)}", False
+    if loc and loc[-1] == "[key]":  # a dict key outside its allowed names
+        return loc[:-1], f"unknown name {e['input']!r}; allowed: {msg.removeprefix('Input should be ')}", False
+    if kind == "union_tag_invalid":
+        return loc + ("family",), f"unknown family {e['ctx']['tag']!r}; allowed: {e['ctx']['expected_tags']}", False
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = _bounds(info, inside) or dict(e.get("ctx", {}))
+        rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in bounds.items() if k in _BOUND_TEXT)
+        return loc, f"must be {rng}", True
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        bounds = _bounds(info, inside)
+        rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in bounds.items())
+        number = "a whole number" if kind.startswith("int") else "a number"
+        return loc, f"must be {number}{' ' + rng if rng else ''}", True
+    return loc, msg.replace("Input should be", "must be"), True
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
+    """One line per problem: ``file: dotted.field: what is wrong and what is allowed (got value)``."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"] if not (isinstance(p, str) and p in ("lognormal", "gamma", "spliced_pareto")))
-        msg = e["msg"].removeprefix("Value error, ")
+        loc, msg, show = _explain(e)
+        path = ".".join(str(p) for p in loc if p not in _SEVERITY_TAGS)
         got = e.get("input")
-        shown = "" if isinstance(got, (dict, list, tuple)) or e["type"] == "missing" else f" (got {got!r})"
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; see the README for the valid fields)"
-        lines.append(f"{source}: {loc or '<top>'}: {msg}{shown}")
+        shown = f" (got {got!r})" if show and not isinstance(got, (dict, list, tuple)) else ""
+        lines.append(f"{source}: {path or '<top>'}: {msg}{shown}")
     return "\n".join(lines)
 
 
@@ -524,5 +808,5 @@ def load_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(f"{path}: not UTF-8 text: {err}") from None
+        raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None
     return validate_scenario(data, source=str(path))

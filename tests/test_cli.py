@@ -71,4 +71,4 @@ def test_bad_inputs_exit_2_with_message(tmp_path, capsys):
                    .replace("deductible = 6000", "deductible = -6000"))
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert str(bad) in err and "cii.deductible" in err and "greater than or equal to 0" in err and "-6000" in err
+    assert str(bad) in err and "cii.deductible" in err and "must be >= 0" in err and "-6000" in err

@@ -1,0 +1,400 @@
+"""Tender bid comparison (招标评标): several insurers' bids on one simulated population.
+
+This module owns bid files, the comparison and its report; it simulates nothing itself.
+All bids are priced on the **same draws** (common random numbers): one
+:func:`~actuarial.engine.accumulate` pass with the floor at the lowest deductible of any bid,
+then :func:`~actuarial.results.evaluate` per bid's CII design and fee rate, then
+:func:`~actuarial.settlement.settle` per simulated year under the bid's contract terms.
+Differences between bids are therefore not blurred by sampling noise between them.
+
+A bid file (TOML) names its base scenario and overrides the ``[cii]`` and ``[contract]``
+tables (key by key; a table such as ``tiers`` or ``[contract.bond]`` is replaced whole)::
+
+    [bid]
+    name = "Insurer A: low fee"
+    base = "../../provincial_guideline.toml"   # relative to this file
+    [contract]
+    combined_fee_rate_percent = 3
+
+Policy changes and repricing in a bid's contract are not used here (one tender year).
+
+>>> cmp = compare_bids(sorted(Path("scenarios/bids/provincial").glob("*.toml")), years=3, seed=1, size=20000)
+>>> len(cmp.ranked()) >= 3
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .cii import min_deductible
+from .engine import accumulate
+from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
+from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
+from .settlement import Settlement, settle
+
+BID_TABLES = ("bid", "cii", "contract")
+"""Top-level tables a bid file may have."""
+
+SHARED_SECTIONS = ("population", "funding", "claims", "basic")
+"""Scenario sections every compared bid must share (the base population and claims model)."""
+
+CRITERIA: dict[str, str] = {
+    "fund_outlay_per_capita": "min",
+    "prob_fund_covers_loss": "min",
+    "actual_payment_ratio": "max",
+    "beneficiaries_per_10k": "max",
+    "catastrophic_avoided_per_10k": "max",
+    "insurer_result_q05_per_capita": "max",
+}
+"""Scoring and dominance criteria and whether less or more is better. The insurer's 5 % quantile
+stands for sustainability: a bid that leaves the insurer deep in loss in a bad year is fragile."""
+
+
+# --------------------------------------------------------------------------- bids
+@dataclass(frozen=True)
+class Bid:
+    """One insurer's bid: a name and the full scenario it implies (base + overrides)."""
+
+    name: str
+    scenario: Scenario
+    path: Path | None = None
+    notes: str = ""
+
+    def terms(self) -> dict:
+        """The bid's CII design and contract terms, JSON-ready."""
+        cii, c = self.scenario.cii, self.scenario.contract
+        return {"deductible": cii.deductible, "tiers": [[t.above, t.rate_percent] for t in cii.tiers],
+                "cap": cii.cap if math.isfinite(cii.cap) else None,
+                "contract": c.model_dump(mode="json", exclude={"policy_changes", "repricing", "payment_schedule"})}
+
+
+def _fail(path: Path, where: str, message: str) -> ScenarioError:
+    return ScenarioError(f"{path}: {where}: {message}")
+
+
+def load_bid(path: str | Path) -> Bid:
+    """Read a bid file, merge it over its base scenario and validate the result.
+
+    Errors name the bid file and the field, e.g. ``bids/b.toml: contract.combined_fee_rate_percent: ...``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such bid file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: not a valid UTF-8 TOML file: {err}") from None
+    extra = sorted(set(data) - set(BID_TABLES))
+    if extra:
+        raise _fail(path, extra[0], f"a bid may only set the tables {list(BID_TABLES)}; the base scenario "
+                                    "fixes everything else")
+    head = data.get("bid")
+    if not isinstance(head, dict):
+        raise _fail(path, "bid", "missing [bid] table with name and base")
+    unknown = sorted(set(head) - {"name", "base", "notes"})
+    if unknown:
+        raise _fail(path, f"bid.{unknown[0]}", "unknown field (valid: name, base, notes)")
+    name, base = head.get("name"), head.get("base")
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(path, "bid.name", f"must be a non-empty string (got {name!r})")
+    if not isinstance(base, str) or not base:
+        raise _fail(path, "bid.base", f"must be the path of the base scenario, relative to the bid file (got {base!r})")
+    base_path = path.parent / base
+    if not base_path.is_file():
+        raise _fail(path, "bid.base", f"base scenario {base_path} not found")
+    merged = load_scenario(base_path).model_dump(mode="python")
+    for table in ("cii", "contract"):
+        override = data.get(table, {})
+        if not isinstance(override, dict):
+            raise _fail(path, table, "must be a table")
+        merged[table] = {**merged[table], **override}
+    return Bid(name.strip(), validate_scenario(merged, source=str(path)), path, str(head.get("notes", "")))
+
+
+def _as_bid(x) -> Bid:
+    if isinstance(x, Bid):
+        return x
+    if isinstance(x, Scenario):
+        return Bid(x.programme.name, x)
+    return load_bid(x)
+
+
+def _check_shared(bids: list[Bid]) -> None:
+    names = [b.name for b in bids]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(f"bid names must be unique (repeated: {dupes})")
+    first = bids[0]
+    ref = {s: getattr(first.scenario, s) for s in SHARED_SECTIONS}
+    for bid in bids[1:]:
+        differ = [s for s in SHARED_SECTIONS if getattr(bid.scenario, s) != ref[s]]
+        if differ:
+            where = bid.path or bid.name
+            raise ScenarioError(
+                f"{where}: bid '{bid.name}' does not share the base population/claims model of '{first.name}' "
+                f"(sections {differ} differ); bids compared together must use the same base scenario")
+
+
+# --------------------------------------------------------------------------- outcomes
+@dataclass(frozen=True)
+class BidOutcome:
+    """A bid priced and settled on the common draws. ``metrics``: name → :class:`Estimate`."""
+
+    bid: Bid
+    result: SimulationResult
+    settlement: Settlement
+    metrics: dict[str, Estimate]
+
+
+def _quantile_estimate(x: np.ndarray, q: float) -> Estimate:
+    """Sample quantile with an SE read off its distribution-free 95 % CI (NaN when too few years)."""
+    est, lo, hi = quantile_ci(x, q)
+    se = (hi - lo) / (2 * Z95) if math.isfinite(lo) and math.isfinite(hi) else math.nan
+    return Estimate(est, se)
+
+
+def _outcome(bid: Bid, res: SimulationResult) -> BidOutcome:
+    s = settle(bid.scenario.contract, res.yearly("premium"), res.yearly("claims"))
+    people = res.yearly("people")
+    per_capita = s.insurer_result / people
+    base = res.metrics()
+    metrics = {
+        "fund_outlay_per_capita": mean_estimate(s.fund_outlay / people),
+        "returned_surplus_per_capita": mean_estimate(s.returned_surplus / people),
+        "bond_forfeited_per_capita": mean_estimate(s.bond_forfeited / people),
+        "fund_loss_share_per_capita": mean_estimate(s.fund_loss_share / people),
+        "prob_fund_covers_loss": prob_estimate(s.fund_loss_share > 0),
+        "insurer_result_per_capita": mean_estimate(per_capita),
+        "insurer_result_q05_per_capita": _quantile_estimate(per_capita, 0.05),
+        "insurer_result_q95_per_capita": _quantile_estimate(per_capita, 0.95),
+        "insurer_margin": mean_estimate(s.insurer_margin),
+        "prob_insurer_loss": prob_estimate(s.insurer_result < 0),
+        "claims_per_capita": base["claims_per_capita"],
+        "actual_payment_ratio": base["actual_payment_ratio"],
+        "beneficiaries_per_10k": base["beneficiaries_per_10k"],
+        "catastrophic_avoided_per_10k": base["catastrophic_avoided_per_10k"],
+    }
+    return BidOutcome(bid, res, s, metrics)
+
+
+def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    if weights is None:
+        return {k: 1.0 for k in CRITERIA}
+    bad = sorted(set(weights) - set(CRITERIA))
+    if bad:
+        raise ValueError(f"unknown weight criteria {bad}; valid: {list(CRITERIA)}")
+    if any(not math.isfinite(w) or w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError(f"weights must be finite, >= 0 and not all zero (got {dict(weights)})")
+    return {k: float(weights.get(k, 0.0)) for k in CRITERIA}
+
+
+@dataclass(frozen=True)
+class BidComparison:
+    """Bids compared on common random numbers: table, ranking, dominance, plots.
+
+    Money is yuan per insured person-year; probabilities are over simulated years.
+    """
+
+    outcomes: tuple[BidOutcome, ...]
+    weights: dict[str, float]
+    seed: int
+    years: int
+    base_name: str
+
+    @property
+    def names(self) -> list[str]:
+        return [o.bid.name for o in self.outcomes]
+
+    def scores(self) -> np.ndarray:
+        """Weighted score 0–100 per bid: each criterion scaled so the best bid gets 1 and the worst 0."""
+        total = np.zeros(len(self.outcomes))
+        for crit, w in self.weights.items():
+            x = np.array([o.metrics[crit].value for o in self.outcomes])
+            good = x if CRITERIA[crit] == "max" else -x
+            span = np.nanmax(good) - np.nanmin(good)
+            total += w * (np.ones_like(good) if not span > 0 else (good - np.nanmin(good)) / span)
+        return 100 * total / sum(self.weights.values())
+
+    def dominated_by(self) -> list[list[str]]:
+        """For each bid, the bids that dominate it: at least as good on every criterion, better on one."""
+        vals = np.array([[o.metrics[c].value * (1 if d == "max" else -1) for c, d in CRITERIA.items()]
+                         for o in self.outcomes])
+        out = []
+        for j in range(len(vals)):
+            out.append([self.names[i] for i in range(len(vals))
+                        if i != j and np.all(vals[i] >= vals[j]) and np.any(vals[i] > vals[j])])
+        return out
+
+    def table(self) -> pd.DataFrame:
+        """One row per bid (in input order): terms, every metric with its SE, score, rank, dominance."""
+        scores = self.scores()
+        rank = pd.Series(-scores).rank(method="min").astype(int).to_numpy()
+        rows = []
+        for o, sc, rk, dom in zip(self.outcomes, scores, rank, self.dominated_by()):
+            c = o.bid.scenario.contract
+            row = {"rank": rk, "bid": o.bid.name, "score": sc, "fee_rate_percent": c.combined_fee_rate_percent,
+                   "deductible": o.bid.scenario.cii.deductible}
+            for name, est in o.metrics.items():
+                row[name] = est.value
+                row[f"{name}_se"] = est.se
+            row["dominated_by"] = "; ".join(dom)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def ranked(self) -> pd.DataFrame:
+        """:meth:`table` sorted by rank (best first)."""
+        return self.table().sort_values(["rank", "fund_outlay_per_capita"], kind="stable").reset_index(drop=True)
+
+    BRIEF_COLUMNS = {
+        "rank": "rank", "bid": "bid", "score": "score", "fee_rate_percent": "fee %",
+        "fund_outlay_per_capita": "fund outlay", "fund_outlay_per_capita_se": "± se",
+        "returned_surplus_per_capita": "surplus back", "prob_fund_covers_loss": "P(fund loss)",
+        "actual_payment_ratio": "pay ratio", "beneficiaries_per_10k": "benef/10k",
+        "catastrophic_avoided_per_10k": "catastr. avoided/10k", "insurer_result_q05_per_capita": "insurer q05",
+        "insurer_result_per_capita": "insurer mean", "dominated_by": "dominated by",
+    }
+    """Columns of :meth:`brief` and their short terminal labels (money: yuan per insured person-year)."""
+
+    def brief(self) -> pd.DataFrame:
+        """A narrow ranked table for the terminal: the criteria, fund outlay ± SE, dominance."""
+        return self.ranked()[list(self.BRIEF_COLUMNS)].rename(columns=self.BRIEF_COLUMNS)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: settings, criteria, weights and, per bid in rank order, terms and metrics."""
+        table = self.table()
+        dominated = self.dominated_by()
+        bids = []
+        for i in table.sort_values(["rank", "fund_outlay_per_capita"], kind="stable").index:
+            o = self.outcomes[i]
+            bids.append({"name": o.bid.name, "file": str(o.bid.path) if o.bid.path else None,
+                         "rank": int(table["rank"][i]), "score": float(table["score"][i]),
+                         "dominated_by": dominated[i], "terms": o.bid.terms(),
+                         "metrics": {k: e.to_dict() for k, e in o.metrics.items()}})
+        return {"base": self.base_name, "seed": self.seed, "years": self.years,
+                "insured": self.outcomes[0].result.insured, "criteria": dict(CRITERIA), "weights": self.weights,
+                "bids": bids}
+
+    def _repr_html_(self) -> str:
+        head = (f"<b>Bid comparison</b> on {self.base_name}: {self.outcomes[0].result.insured:,} insured × "
+                f"{self.years} simulated years, seed {self.seed}, common random numbers "
+                "(yuan per insured person-year)")
+        return head + self.brief().to_html(index=False, float_format=lambda v: f"{v:,.4g}")
+
+    def plot(self, fig=None):
+        """Bars (fund outlay, actual payment ratio, with 95 % CIs) and a box plot of the insurer's
+        result per simulated year, per bid. Returns the matplotlib figure."""
+        import matplotlib.pyplot as plt
+
+        fig = fig or plt.figure(figsize=(13, 4.5))
+        axes = fig.subplots(1, 3)
+        labels = self.names
+        x = np.arange(len(labels))
+        for ax, metric, title in ((axes[0], "fund_outlay_per_capita", "fund outlay (yuan per capita)"),
+                                  (axes[1], "actual_payment_ratio", "actual payment ratio")):
+            est = [o.metrics[metric] for o in self.outcomes]
+            ax.bar(x, [e.value for e in est], yerr=[Z95 * e.se for e in est], capsize=4, color="tab:blue")
+            ax.set_title(title)
+            ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
+        per_year = [o.settlement.insurer_result / o.result.yearly("people") for o in self.outcomes]
+        axes[2].boxplot(per_year, whis=(5, 95))
+        axes[2].axhline(0, color="grey", lw=0.8)
+        axes[2].set_title("insurer result (yuan per capita, 5-95 %)")
+        axes[2].set_xticks(x + 1, labels, rotation=20, ha="right", fontsize=8)
+        fig.suptitle(f"{self.base_name}: {self.years} simulated years, common random numbers", fontsize=10)
+        fig.tight_layout()
+        return fig
+
+
+def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weights: Mapping[str, float] | None = None,
+                 *, size: int | None = None, progress: bool | None = None, **accumulate_kw) -> BidComparison:
+    """Compare bids (bid files, :class:`Bid` or :class:`~actuarial.scenario.Scenario`) on one simulated population.
+
+    ``weights`` (criterion → weight, see :data:`CRITERIA`) score and rank the bids; default equal
+    weights. ``size`` overrides the population size of the shared base.
+    """
+    bids = [_as_bid(x) for x in paths_or_bids]
+    if not bids:
+        raise ValueError("give at least one bid")
+    w = _weights(weights)
+    if size is not None:
+        if size < 1:
+            raise ValueError(f"size must be >= 1 (got {size})")
+        bids = [Bid(b.name, b.scenario.replace(**{"population.size": size}), b.path, b.notes) for b in bids]
+    _check_shared(bids)
+    base = bids[0].scenario
+    floor = min(min_deductible(b.scenario.cii) for b in bids)
+    acc = accumulate(base, years, seed, floor=floor, progress=progress, **accumulate_kw)
+    outcomes = tuple(_outcome(b, evaluate(acc, b.scenario.cii, base.funding, b.scenario.contract.combined_fee_rate))
+                     for b in bids)
+    return BidComparison(outcomes, w, int(seed), int(years), base.programme.name)
+
+
+# --------------------------------------------------------------------------- command line
+def _user_error(message: str) -> Exception:
+    """A :class:`actuarial.cli.UserError` that is also a ValueError, so ``main`` prints it cleanly
+    however the CLI module was started (``python -m`` makes a second copy of its classes)."""
+    from .cli import UserError
+
+    return type("CompareError", (UserError, ValueError), {})(message)
+
+
+def parse_weights(text: str | None) -> dict[str, float] | None:
+    """``"fund_outlay_per_capita=2,actual_payment_ratio=1"`` → dict; None stays None."""
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise _user_error(f"--weights: expected criterion=number pairs separated by commas (got {part!r}); "
+                            f"criteria: {', '.join(CRITERIA)}")
+    return out
+
+
+def cmd_compare(args) -> int:
+    from .cli import emit
+
+    for opt, target in (("--out", args.out), ("--png", args.png)):
+        if target and Path(target).exists():
+            raise _user_error(f"{target}: already exists; choose another {opt} (nothing was overwritten)")
+    if args.years < 1:
+        raise _user_error(f"--years must be >= 1 (got {args.years})")
+    cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size,
+                       progress=False if args.no_progress else None)
+    table = cmp.brief() if args.format == "table" else cmp.ranked()
+    emit(cmp.to_dict(), table, args.format, args.out)
+    if args.png:
+        import sys
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        cmp.plot().savefig(args.png, dpi=120)
+        print(f"wrote {args.png}", file=sys.stderr)
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """The ``actuarial compare BID.toml ...`` subcommand."""
+    from .cli import add_common
+
+    p = subparsers.add_parser("compare", help="compare tender bids on the same simulated population (ranked table)")
+    p.add_argument("bids", nargs="+", help="bid TOML files sharing one base scenario")
+    add_common(p)
+    p.add_argument("--weights", default=None,
+                   help=f"committee weights criterion=w,... (criteria: {', '.join(CRITERIA)}; default equal)")
+    p.add_argument("--png", default=None, help="also save bar/box plots to this PNG (never overwrites)")
+    p.set_defaults(func=cmd_compare)

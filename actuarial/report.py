@@ -1,0 +1,347 @@
+"""HTML reports for tender committees (招标评审报告): one self-contained file, bilingual labels.
+
+Owns the page: sections of text, tables and figures, each titled in Chinese
+and English, rendered into a single HTML file with the figures embedded as
+base64 PNGs (no network, no external files) and every piece of text
+HTML-escaped. It does not simulate; :func:`scenario_report` runs the
+simulations and calibrations it shows.
+
+Sections are generic (:meth:`Report.add_text`, :meth:`Report.add_table`,
+:meth:`Report.add_figure`), so other analyses (bid comparisons, sweeps) add
+their own sections the same way.
+
+>>> import pandas as pd
+>>> rep = Report("大病保险测算报告", "CII actuarial report")
+>>> rep = rep.add_table("关键指标", "Key metrics", pd.DataFrame({"metric": ["a<b"], "value": [1.0]}))
+>>> "a&lt;b" in rep.to_html()
+True
+
+Command line::
+
+    actuarial report scenarios/qinzhou_2016.toml --years 20 --out qinzhou.html
+    actuarial report scenarios/bids/provincial/*.toml --out bids.html   # bid comparison section
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "insured": ("参保人数", "Insured persons"),
+    "premium_per_capita": ("人均保费（元）", "Premium per capita (yuan)"),
+    "claims_per_capita": ("预计人均赔付（元）", "Expected claims per capita (yuan)"),
+    "break_even_premium": ("盈亏平衡保费（元）", "Break-even premium (yuan)"),
+    "beneficiaries_per_10k": ("每万人受益人数", "Beneficiaries per 10,000 insured"),
+    "benefit_per_beneficiary": ("人均受益金额（元）", "Benefit per beneficiary (yuan)"),
+    "actual_payment_ratio": ("实际支付比例", "Actual payment ratio"),
+    "payment_ratio_above_deductible": ("起付线以上支付比例", "Payment ratio above the deductible"),
+    "loss_ratio": ("赔付率", "Loss ratio"),
+    "basic_paid_per_capita": ("基本医保人均支付（元）", "Basic insurance paid per capita (yuan)"),
+    "oop_compliant_per_capita": ("人均合规自付（元）", "Compliant out-of-pocket per capita (yuan)"),
+    "catastrophic_per_10k": ("每万人灾难性支出", "Catastrophic expenditure per 10,000"),
+    "catastrophic_avoided_per_10k": ("每万人避免灾难性支出", "Catastrophic cases avoided per 10,000"),
+    "prob_claims_exceed_net_premium": ("赔付超过净保费的概率", "P(claims > net premium)"),
+}
+"""Chinese and English labels of the headline metrics of :meth:`SimulationResult.metrics`."""
+
+COLUMN_LABELS: dict[str, str] = {
+    "metric": "指标 Metric", "estimate": "估计值 Estimate", "se": "标准误 SE", "ci95_low": "95%置信下限 CI low",
+    "ci95_high": "95%置信上限 CI high", "group": "人群 Group", "item": "项目 Item", "value": "取值 Value",
+    "premium": "保费（元） Premium (yuan)", "current_premium": "现行保费（元） Current premium (yuan)",
+}
+
+
+def format_number(v: float) -> str:
+    """Numbers for committee tables: whole numbers with thousands separators, else 4 significant digits."""
+    if v != v:  # NaN
+        return "—"
+    if float(v).is_integer() and abs(v) < 1e15:
+        return f"{v:,.0f}"
+    return f"{v:,.1f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def bilingual(zh: str, en: str) -> str:
+    """Escaped HTML of a Chinese label followed by its English one."""
+    return f'<span lang="zh">{escape(zh)}</span> <span lang="en">{escape(en)}</span>'
+
+
+def figure_png(fig, dpi: int = 110) -> bytes:
+    """A matplotlib Figure (or Axes) as PNG bytes."""
+    fig = getattr(fig, "figure", fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class _Section:
+    title_zh: str
+    title_en: str
+    body: str  # already-escaped HTML
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:2em auto;
+max-width:1000px;color:#222;line-height:1.5;padding:0 1em}
+h1{border-bottom:3px solid #4C72B0;padding-bottom:.3em}h2{margin-top:2em;color:#4C72B0}
+span[lang=en]{color:#555;font-weight:normal}table{border-collapse:collapse;margin:1em 0;font-size:.92em}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#eef2f8}
+td:first-child,th:first-child{text-align:left}img{max-width:100%}.meta{color:#666;font-size:.9em}
+figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
+"""
+
+
+class Report:
+    """A report page built from sections; :meth:`save` writes one self-contained HTML file.
+
+    Every title is given in Chinese and English; text and tables are escaped.
+    """
+
+    def __init__(self, title_zh: str, title_en: str, subtitle: str = ""):
+        self.title_zh, self.title_en, self.subtitle = title_zh, title_en, subtitle
+        self.sections: list[_Section] = []
+
+    def add_text(self, title_zh: str, title_en: str, text: str) -> "Report":
+        """A section of plain text; blank lines separate paragraphs."""
+        paras = [p.strip() for p in str(text).split("\n\n") if p.strip()]
+        body = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paras)
+        self.sections.append(_Section(title_zh, title_en, body))
+        return self
+
+    def add_table(self, title_zh: str, title_en: str, table: pd.DataFrame, note: str = "",
+                  float_format=format_number, index: bool = False) -> "Report":
+        """A section with a table; known column names get bilingual headers (:data:`COLUMN_LABELS`).
+
+        ``float_format`` is a function of a float, or a format string such as ``"{:,.2f}"``.
+        """
+        fmt = float_format.format if isinstance(float_format, str) else float_format
+        shown = table.rename(columns={c: COLUMN_LABELS.get(c, c) for c in table.columns})
+        html = shown.to_html(index=index, escape=True, na_rep="—", border=0,
+                             float_format=fmt)
+        body = html + (f'<p class="meta">{escape(note)}</p>' if note else "")
+        self.sections.append(_Section(title_zh, title_en, body))
+        return self
+
+    def add_figure(self, title_zh: str, title_en: str, figure, caption: str = "", close: bool = True) -> "Report":
+        """A section with a matplotlib Figure or Axes, embedded as a base64 PNG (closed afterwards by default)."""
+        fig = getattr(figure, "figure", figure)
+        data = base64.b64encode(figure_png(fig)).decode("ascii")
+        if close:
+            import matplotlib.pyplot as plt
+
+            plt.close(fig)
+        alt = escape(f"{title_en}", quote=True)
+        cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
+        self.sections.append(_Section(title_zh, title_en,
+                                      f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{cap}</figure>'))
+        return self
+
+    def to_html(self) -> str:
+        stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+        parts = [
+            "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
+            f"<title>{escape(self.title_zh)} {escape(self.title_en)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{bilingual(self.title_zh, self.title_en)}</h1>",
+        ]
+        if self.subtitle:
+            parts.append(f"<p>{escape(self.subtitle)}</p>")
+        parts.append(f'<p class="meta">actuarial {escape(__version__)} · {escape(stamp)}</p>')
+        for s in self.sections:
+            parts.append(f"<section><h2>{bilingual(s.title_zh, s.title_en)}</h2>{s.body}</section>")
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path``; refuses to overwrite an existing file."""
+        path = Path(path)
+        try:
+            with open(path, "x", encoding="utf-8") as fh:
+                fh.write(self.to_html())
+        except FileExistsError:
+            raise FileExistsError(f"{path}: already exists; choose another file (nothing was overwritten)") from None
+        return path
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+# --------------------------------------------------------------------------- content for scenarios
+def programme_table(res) -> pd.DataFrame:
+    """The programme's design and the simulation's size, as item / value rows (bilingual items)."""
+    sc, cii = res.scenario, res.cii
+    tiers = "; ".join(f"+{t.above:,.0f}: {t.rate_percent:g}%" for t in cii.tiers)
+    funding = ", ".join(f"{s} {res.funding.premium_per_capita(s):,.2f}" for s in sc.population.scheme_shares)
+    rows = [
+        ("方案 Programme", sc.programme.name),
+        ("来源 Source", sc.programme.source or "—"),
+        ("参保人数 Insured persons", f"{sc.population.size:,}"),
+        ("人均筹资（元） Premium per capita (yuan)", funding),
+        ("起付线（元） Deductible (yuan)", f"{cii.deductible:,.0f}"
+         + (f" (poor {cii.effective_poor_deductible:,.0f})" if cii.poor_deductible is not None else "")),
+        ("分段支付比例 Tiers (above the deductible)", tiers),
+        ("年度最高支付限额（元） Annual cap (yuan)", "none" if cii.cap == float("inf") else f"{cii.cap:,.0f}"),
+        ("综合费率 Combined fee rate", f"{res.combined_fee_rate:.1%}"),
+        ("模拟年数 Simulated years", f"{res.years} (seed {res.accumulations.seed})"),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def metrics_table(res) -> pd.DataFrame:
+    """Headline metrics for all insured with bilingual names, estimate, SE and 95 % CI."""
+    s = res.summary()
+    s = s[s.group == "all"].drop(columns="group")
+    s["metric"] = [" ".join(METRIC_LABELS.get(m, (m, ""))).strip() for m in s.metric]
+    return s.reset_index(drop=True)
+
+
+def add_scenario(report: Report, res, cal=None) -> Report:
+    """Add a scenario's sections: programme summary, calibrated premium, key metrics and plots."""
+    from .calibration import calibrate_premium
+    from .plots import plot_benefit_by_band, plot_calibration, plot_claims, plot_loss_ratio
+
+    name = res.scenario.programme.name
+    cal = cal or calibrate_premium(res)
+    lo, hi = cal.ci95
+    report.add_table(f"方案概况：{name}", f"Programme summary: {name}", programme_table(res))
+    report.add_text(
+        f"测算保费：{name}", f"Calibrated premium: {name}",
+        f"测算人均保费 {cal.premium:.2f} 元（95% 置信区间 {lo:.2f}–{hi:.2f}），现行 {cal.current_premium:.2f} 元。\n"
+        f"Calibrated premium ({cal.target}): {cal.premium:.2f} yuan per insured person-year "
+        f"(95% CI {lo:.2f}–{hi:.2f}); current premium {cal.current_premium:.2f} yuan.",
+    )
+    report.add_table(f"测算保费明细：{name}", f"Calibrated premium by group: {name}", cal.table(),
+                     note="yuan per insured person-year; break-even = expected claims / (1 − combined fee rate)",
+                     float_format="{:,.2f}")
+    report.add_table(f"关键指标：{name}", f"Key metrics: {name}", metrics_table(res),
+                     note="Monte Carlo estimates with standard errors and 95% confidence intervals")
+    report.add_figure(f"年度赔付分布：{name}", f"Annual claims vs premium: {name}", plot_claims(res))
+    report.add_figure(f"赔付率分布：{name}", f"Loss ratio: {name}", plot_loss_ratio(res))
+    report.add_figure(f"分段赔付：{name}", f"Benefit by cost band: {name}", plot_benefit_by_band(res))
+    report.add_figure(f"保费收敛：{name}", f"Convergence of the premium: {name}", plot_calibration(cal))
+    return report
+
+
+def add_fit(report: Report, fit) -> Report:
+    """Add an experience fit's sections: frequency parameters, severity by level, basic terms and QQ plots.
+
+    Everything shown is aggregate; small cells are already suppressed by the fit.
+    """
+    import matplotlib.pyplot as plt
+
+    source = Path(fit.sources[0]).name
+    report.add_text("经验数据", f"Experience data: {source}",
+                    f"{fit.insured:,.0f} insured person-years; cells with fewer than {fit.min_cell_size} people "
+                    f"are suppressed.\n" + "\n".join(fit.notes))
+    report.add_table("发生频率参数", "Frequency parameters (episodes per person-year)", fit.frequency_parameters())
+    sev = fit.severity_table()
+    report.add_table("费用分布（按医院级别）", "Severity by hospital level (best family by AIC)",
+                     sev[sev.best].drop(columns="best"))
+    report.add_table("合规比例与基本医保", "Compliant share and basic insurance by level", fit.levels)
+    keys = list(fit.severities)
+    if keys:
+        fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4), layout="constrained", squeeze=False)
+        for ax, (stream, level) in zip(axes[0], keys):
+            fit.plot(level, "qq", ax=ax, stream=stream)
+        report.add_figure("拟合优度", "Goodness of fit (QQ)", fig)
+    return report
+
+
+TITLE = ("大病保险精算测算报告", "Critical illness insurance actuarial report")
+
+
+def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
+                    report: Report | None = None) -> Report:
+    """Simulate and calibrate each scenario (same seed) and add their sections to ``report`` (default: a new one);
+    with several scenarios a summary table compares them."""
+    from .calibration import calibrate_premium
+    from .results import simulate
+
+    report = report or Report(*TITLE, subtitle=f"{years} simulated years, seed {seed}")
+    results = [simulate(sc, years, seed, progress=progress) for sc in scenarios]
+    cals = [calibrate_premium(r) for r in results]
+    if len(results) > 1:
+        overview = pd.DataFrame({
+            "方案 Programme": [r.scenario.programme.name for r in results],
+            "现行保费 Current premium": [c.current_premium for c in cals],
+            "测算保费 Calibrated premium": [c.premium for c in cals],
+            "95%置信下限 CI low": [c.ci95[0] for c in cals],
+            "95%置信上限 CI high": [c.ci95[1] for c in cals],
+            "赔付率 Loss ratio": [r.loss_ratio().value for r in results],
+        })
+        report.add_table("方案比较", "Scenarios at a glance", overview, float_format="{:,.3f}")
+    for res, cal in zip(results, cals):
+        add_scenario(report, res, cal)
+    return report
+
+
+# --------------------------------------------------------------------------- command line
+def add_comparison(report: Report, cmp) -> Report:
+    """Add a bid comparison (:class:`actuarial.compare.BidComparison`): ranked table and its figure."""
+    report.add_table("投标方案比较", f"Bid comparison: {cmp.base_name}", cmp.brief(),
+                     note=f"{cmp.years} simulated years, seed {cmp.seed}, common random numbers; "
+                          "money in yuan per insured person-year")
+    report.add_figure("投标方案比较图", "Bid comparison (fund outlay, payment ratio, insurer result)", cmp.plot())
+    return report
+
+
+def _is_bid(path: Path) -> bool:
+    import tomllib
+
+    try:
+        return "bid" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False  # load_scenario reports the problem with the file
+
+
+def cmd_report(args) -> int:
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .cli import UserError, scenario_from_args
+
+    out = Path(args.out)
+    if out.exists():
+        raise UserError(f"{out}: already exists; choose another --out (nothing was overwritten)")
+    bids = [p for p in args.scenarios if _is_bid(Path(p))]
+    scenarios = []
+    for path in args.scenarios:
+        if path not in bids:
+            args.scenario = path
+            scenarios.append(scenario_from_args(args))
+    progress = False if args.no_progress else None
+    rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
+    if bids:
+        from .compare import compare_bids
+
+        add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, progress=progress))
+    scenario_report(scenarios, args.years, args.seed, progress=progress, report=rep)
+    try:
+        rep.save(out)
+    except FileExistsError as err:
+        raise UserError(str(err)) from None
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """The ``report`` subcommand: a self-contained HTML report of one or more scenarios."""
+    p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios and bids")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
+                                                "to compare on one simulated population")
+    p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
+    p.add_argument("--seed", type=int, default=20240101, help="random seed (default: %(default)s)")
+    p.add_argument("--years", type=int, default=20, help="simulated years (default: %(default)s)")
+    p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=cmd_report)
