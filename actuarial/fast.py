@@ -60,7 +60,8 @@ basic annual cap, and the cap's cut for people not kept is not counted; both
 matter only when the cap binds below the floor (e.g. a disease-list scope and
 huge out-of-scope costs). The population is drawn as multinomial cell counts per
 block, not person by person, so the fast and brute engines use different random
-numbers (same distribution). ``floor`` must be > 0.
+numbers (same distribution). With ``floor = 0`` (no deductible, e.g. Shanghai) every
+person with an in-scope episode is simulated, which is still cheap for disease-list schemes.
 
 >>> from actuarial import load_scenario, simulate
 >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 200_000})
@@ -169,6 +170,14 @@ class CellTables:
     scale: float  # cost multiplier of the cell in this year (region × severity shock)
 
 
+def _grid(floor: float) -> tuple[float, int]:
+    """Grid step (yuan) and the floor in grid units; a floor of 0 gets a nominal 1-yuan grid."""
+    if floor <= 0:
+        return 1.0, 1
+    step = floor / GRID_POINTS
+    return step, int(math.ceil(floor / step - 1e-9))
+
+
 def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float,
                  cache: dict | None = None) -> CellTables:
     """The proposal tables of one risk cell in a year with ``factors``.
@@ -178,8 +187,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     """
     cache = {} if cache is None else cache
     cii = scenario.cii
-    step = floor / GRID_POINTS
-    top = int(math.ceil(floor / step - 1e-9))
+    step, top = _grid(floor)
     scale = factors.severity * scenario.population.regions[cell.region].cost_factor
     streams, pmfs, d_units, unit_levels = [], [], [], []
     for k, stream in enumerate(scenario.claims.streams):
@@ -203,7 +211,9 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         unit_levels.append(joint)
         d_units.append(joint.sum(axis=0))
     positive = np.array([1 - p[0] for p in pmfs])
-    order = [i for i in np.argsort(-positive, kind="stable") if positive[i] >= RARE]
+    # With a floor of 0 every positive accumulation is kept: no stream is enumerated, so every
+    # person with an in-scope episode is a candidate (set R).
+    order = [i for i in np.argsort(-positive, kind="stable") if positive[i] >= RARE and floor > 0]
     caps = {}
     for i in order:
         tail = 1 - np.cumsum(pmfs[i])
@@ -466,8 +476,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     n_years, n_blocks = len(years), counts.shape[0]
     n_units = n_years * n_blocks  # unit = (year, block)
     n_streams = len(claims.streams)
-    step = floor / GRID_POINTS
-    top = int(math.ceil(floor / step - 1e-9))
+    step, top = _grid(floor)
     in_scope = np.array([not cii.scope or s.disease in cii.scope for s in claims.streams])
     inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
     premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
@@ -544,7 +553,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     oop_compliant = np.bincount(person, weights=oop_c, minlength=n_cand)
     oop_total = np.bincount(person, weights=cost - paid, minlength=n_cand)
     cut = np.bincount(person, weights=paid_u - paid, minlength=n_cand)
-    kept = np.flatnonzero(acc_u >= floor)
+    kept = np.flatnonzero(acc_u >= floor if floor > 0 else acc_u > 0)
     group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
     where = unit[kept] * N_GROUPS + group[kept]
     cut_g = np.bincount(where, weights=cut[kept], minlength=n_units * N_GROUPS).reshape(agg.shape[:3])
@@ -569,8 +578,8 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     if years < 1:
         raise ValueError(f"years must be >= 1 (got {years})")
     floor = min_deductible(scenario.cii) if floor is None else float(floor)
-    if floor <= 0:
-        raise ValueError(f"the fast engine needs a floor > 0 (got {floor}); use engine='brute'")
+    if floor < 0:
+        raise ValueError(f"floor must be >= 0 yuan (got {floor})")
     cells = population_cells(scenario)
     nb = rngmod.n_blocks(scenario.population.size)
     probs = np.array([w for w, _, _ in cells])
