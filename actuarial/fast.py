@@ -48,12 +48,13 @@ is added from the kept people; ``catastrophic_before`` is the people count times
 threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
 their full Monte Carlo error, so their standard errors are honest.
 
-Speed (provincial guideline, 10^6 insured, one core, no shocks): about 28-35 million
-person-years/s against 4-6 million for the brute engine, at the same standard error per
-person-year for the CII figures (the kept people are an exact sample), i.e. 5-9× at equal
-CI width; the non-CII totals carry no sampling error at all. The cost is in the sequential
-sampler's small per-(cell, episode count) steps; with shocks the tables are rebuilt every
-simulated year (≈ 0.5 s), which narrows the gain.
+Speed (provincial guideline, one core of a shared 2-core machine, no shocks): 18-35 million
+person-years/s against 2.6-6 million for the brute engine, with the same standard error per
+person-year for the CII figures (the kept people are an exact sample): about 4-5× at 10^6
+insured and 9-11× at 10^7 insured at equal CI width; the non-CII totals carry no sampling
+error at all. The cost is in the sequential sampler's per-(cell, episode count) steps and in
+the tables (≈ 0.4 s per set of year factors); with shocks the tables are rebuilt every
+simulated year, so at 10^6 insured the fast engine is then slower than the brute one.
 
 Assumptions (documented limits): selection uses the accumulation before the
 basic annual cap, and the cap's cut for people not kept is not counted; both
