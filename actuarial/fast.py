@@ -395,11 +395,18 @@ def draw_conditioned(scenario: Scenario, tab: CellTables, picks: np.ndarray, own
         owner = owners[sel]
         k = owner.size
         seq = np.stack([np.repeat(np.arange(n_pos), vecs[v]) for v in vs])  # (vectors × n) positions
-        suffix = np.zeros((vs.size, n + 1, top + 1))  # law of min(u_i + … + u_{n−1}, top)
-        suffix[:, n, 0] = 1.0
-        for i in range(n - 1, 0, -1):
-            suffix[:, i] = _truncated_conv(suffix[:, i + 1], d[seq[:, i]], top)
-        tails = np.cumsum(suffix[..., ::-1], axis=-1)[..., ::-1]  # P(suffix_i ≥ r)
+        # tails[v, i, r] = P(min(u_i + … + u_{n−1}, top) ≥ r): for one stream the n-fold tables,
+        # otherwise truncated convolutions of the later episodes' unit pmfs.
+        tails = np.zeros((vs.size, n + 1, top + 1))
+        single = (vecs[vs] > 0).sum(axis=1) == 1
+        if single.any():
+            tails[single] = np.stack([tab.tails[p][n - np.arange(n + 1)] for p in seq[single, 0]])
+        if (~single).any():
+            suffix = np.zeros(((~single).sum(), n + 1, top + 1))
+            suffix[:, n, 0] = 1.0
+            for i in range(n - 1, 0, -1):
+                suffix[:, i] = _truncated_conv(suffix[:, i + 1], d[seq[~single, i]], top)
+            tails[~single] = np.cumsum(suffix[..., ::-1], axis=-1)[..., ::-1]
         r = np.full(k, top)
         units = np.empty((k, n), int)
         for i in range(n):
