@@ -20,7 +20,7 @@ any ``chunk_size`` and any number of workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -144,7 +144,7 @@ MapFn = Callable[[Callable[[int], BlockOutcome], Iterable[int]], Iterable[BlockO
 
 def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
                contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
-               map_fn: MapFn | None = None) -> Accumulations:
+               map_fn: MapFn | None = None, engine: Literal["brute", "fast"] = "brute") -> Accumulations:
     """Run the heavy pass over all blocks and ``years`` simulated years.
 
     Parameters
@@ -158,7 +158,16 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     progress : show a progress bar (default: on a terminal, for more than 10^6 person-years).
     map_fn : how to map the block function over blocks (default: in this process, in order);
         :mod:`actuarial.parallel` supplies a Dask one. Results are re-ordered by block.
+    engine : "brute" simulates everyone; "fast" (:mod:`actuarial.fast`) simulates in full only
+        the people whose accumulation reaches the floor (same output, other random numbers).
     """
+    if engine == "fast":
+        from .fast import accumulate_fast
+
+        return accumulate_fast(scenario, years, seed, floor=floor, contract_year=contract_year,
+                               chunk_size=chunk_size, progress=progress, map_fn=map_fn)
+    if engine != "brute":
+        raise ValueError(f"engine must be 'brute' or 'fast' (got {engine!r})")
     from tqdm import tqdm  # plain text bar: works in terminals and notebooks without ipywidgets
 
     if years < 1:
