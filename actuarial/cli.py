@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from contextlib import contextmanager
 import json
 import math
 import sys
@@ -63,14 +64,41 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, h
         sys.stdout.write(text)
 
 
-def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
-    """Options every simulating command takes."""
+def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
+    """Options of every simulating command: seed, years, size, engine, workers, progress."""
     p.add_argument("--seed", type=int, default=20240101, help="random seed (default: %(default)s)")
     p.add_argument("--years", type=int, default=years, help="simulated years (default: %(default)s)")
     p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--engine", choices=("brute", "fast"), default="brute",
+                   help="brute: every person simulated; fast: exact sampling of those reaching the deductible")
+    p.add_argument("--workers", type=int, default=1, help="Dask workers on this machine (default 1: in process)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for a cluster")
+
+
+def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
+    """The simulation options plus ``--format`` and ``--out``."""
+    add_simulation_options(p, years)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+@contextmanager
+def engine_options(args):
+    """Keyword arguments for :func:`actuarial.engine.accumulate` from the common options.
+
+    With ``--workers`` > 1 or ``--scheduler`` the blocks run on Dask; the numbers do not change.
+    """
+    if args.workers < 1:
+        raise UserError(f"--workers must be >= 1 (got {args.workers})")
+    kw = {"engine": args.engine, "progress": False if args.no_progress else None}
+    if args.workers == 1 and not args.scheduler:
+        yield kw
+        return
+    from .parallel import DaskMap
+
+    with DaskMap(workers=args.workers, scheduler=args.scheduler) as dmap:
+        yield {**kw, "map_fn": dmap, "chunk_size": 65_536}
 
 
 def scenario_from_args(args):
@@ -84,10 +112,6 @@ def scenario_from_args(args):
     return sc
 
 
-def _progress(args) -> bool | None:
-    return False if args.no_progress else None
-
-
 def _headline(res) -> str:
     return (f"{res.scenario.programme.name}: {res.insured:,} insured x {res.years} simulated years, "
             f"seed {res.accumulations.seed}; estimates with Monte Carlo standard errors (se).")
@@ -96,7 +120,9 @@ def _headline(res) -> str:
 def cmd_run(args) -> int:
     from .results import simulate
 
-    res = simulate(scenario_from_args(args), args.years, args.seed, progress=_progress(args))
+    sc = scenario_from_args(args)
+    with engine_options(args) as kw:
+        res = simulate(sc, args.years, args.seed, **kw)
     emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
     return 0
 
@@ -105,12 +131,14 @@ def cmd_calibrate(args) -> int:
     from .calibration import calibrate_premium, solve_deductible, solve_tier_shift
 
     sc = scenario_from_args(args)
-    if args.solve == "deductible":
-        sol = solve_deductible(sc, args.premium, args.years, args.seed, progress=_progress(args))
-    elif args.solve == "tiers":
-        sol = solve_tier_shift(sc, args.premium, args.years, args.seed, progress=_progress(args))
-    else:
-        sol = None
+    with engine_options(args) as kw:
+        if args.solve == "deductible":
+            sol = solve_deductible(sc, args.premium, args.years, args.seed, **kw)
+        elif args.solve == "tiers":
+            sol = solve_tier_shift(sc, args.premium, args.years, args.seed, **kw)
+        else:
+            sol = None
+            cal = calibrate_premium(sc, args.target, args.percentile, args.years, args.seed, **kw)
     if sol is not None:
         payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years, **sol.to_dict(),
                    "claims_per_capita": sol.result.claims_per_capita().to_dict()}
@@ -118,21 +146,16 @@ def cmd_calibrate(args) -> int:
                                "ci95_high": sol.ci95[1], "premium_per_capita": sol.premium}])
         emit(payload, table, args.format, args.out)
         return 0
-    cal = calibrate_premium(sc, args.target, args.percentile, args.years, args.seed, progress=_progress(args))
     res = cal.result
     payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years,
                "insured": res.insured, "combined_fee_rate": res.combined_fee_rate,
                **cal.to_dict(), "claims_per_capita": res.claims_per_capita().to_dict(),
                "loss_ratio_at_current_premium": res.loss_ratio().to_dict()}
-    rows = [{"group": "all", "premium_per_capita": cal.premium, "se": cal.se, "ci95_low": cal.ci95[0],
-             "ci95_high": cal.ci95[1], "current_premium": cal.current_premium}]
-    for s, e in cal.by_scheme.items():
-        rows.append({"group": s, "premium_per_capita": e.value, "se": e.se, "ci95_low": e.ci95[0],
-                     "ci95_high": e.ci95[1], "current_premium": res.scenario.funding.premium_per_capita(s)})
+    table = cal.table().rename(columns={"premium": "premium_per_capita"})
     lo, hi = cal.ci95
     headline = (f"{_headline(res)}\nCalibrated premium ({cal.target}): {cal.premium:.2f} yuan per person-year "
                 f"(95% CI {lo:.2f} to {hi:.2f}); the scenario funds {cal.current_premium:.2f}.")
-    emit(payload, pd.DataFrame(rows), args.format, args.out, headline)
+    emit(payload, table, args.format, args.out, headline)
     return 0
 
 

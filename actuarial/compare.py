@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -38,7 +37,7 @@ import pandas as pd
 from .cii import min_deductible
 from .engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
-from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
+from .scenario import Scenario, ScenarioError, load_scenario, read_toml, validate_scenario
 from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")
@@ -87,12 +86,7 @@ def load_bid(path: str | Path) -> Bid:
     Errors name the bid file and the field, e.g. ``bids/b.toml: contract.combined_fee_rate_percent: ...``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"{path}: no such bid file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: not a valid UTF-8 TOML file: {err}") from None
+    data = read_toml(path, "bid")
     extra = sorted(set(data) - set(BID_TABLES))
     if extra:
         raise _fail(path, extra[0], f"a bid may only set the tables {list(BID_TABLES)}; the base scenario "
@@ -365,15 +359,15 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def cmd_compare(args) -> int:
-    from .cli import emit
+    from .cli import emit, engine_options
 
     for opt, target in (("--out", args.out), ("--png", args.png)):
         if target and Path(target).exists():
             raise _user_error(f"{target}: already exists; choose another {opt} (nothing was overwritten)")
     if args.years < 1:
         raise _user_error(f"--years must be >= 1 (got {args.years})")
-    cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size,
-                       progress=False if args.no_progress else None)
+    with engine_options(args) as kw:
+        cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
     table = cmp.brief() if args.format == "table" else cmp.ranked()
     emit(cmp.to_dict(), table, args.format, args.out)
     if args.png:

@@ -259,14 +259,14 @@ TITLE = ("大病保险精算测算报告", "Critical illness insurance actuarial
 
 
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
-                    report: Report | None = None) -> Report:
+                    report: Report | None = None, **accumulate_kw) -> Report:
     """Simulate and calibrate each scenario (same seed) and add their sections to ``report`` (default: a new one);
-    with several scenarios a summary table compares them."""
+    with several scenarios a summary table compares them. Other keywords go to :func:`actuarial.engine.accumulate`."""
     from .calibration import calibrate_premium
     from .results import simulate
 
     report = report or Report(*TITLE, subtitle=f"{years} simulated years, seed {seed}")
-    results = [simulate(sc, years, seed, progress=progress) for sc in scenarios]
+    results = [simulate(sc, years, seed, progress=progress, **accumulate_kw) for sc in scenarios]
     cals = [calibrate_premium(r) for r in results]
     if len(results) > 1:
         overview = pd.DataFrame({
@@ -308,7 +308,7 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .cli import UserError, scenario_from_args
+    from .cli import UserError, engine_options, scenario_from_args
 
     out = Path(args.out)
     if out.exists():
@@ -319,13 +319,13 @@ def cmd_report(args) -> int:
         if path not in bids:
             args.scenario = path
             scenarios.append(scenario_from_args(args))
-    progress = False if args.no_progress else None
     rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
-    if bids:
-        from .compare import compare_bids
+    with engine_options(args) as kw:
+        if bids:
+            from .compare import compare_bids
 
-        add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, progress=progress))
-    scenario_report(scenarios, args.years, args.seed, progress=progress, report=rep)
+            add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, **kw))
+        scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
     try:
         rep.save(out)
     except FileExistsError as err:
@@ -336,12 +336,11 @@ def cmd_report(args) -> int:
 
 def add_parser(subparsers) -> None:
     """The ``report`` subcommand: a self-contained HTML report of one or more scenarios."""
+    from .cli import add_simulation_options
+
     p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios and bids")
     p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
                                                 "to compare on one simulated population")
     p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
-    p.add_argument("--seed", type=int, default=20240101, help="random seed (default: %(default)s)")
-    p.add_argument("--years", type=int, default=20, help="simulated years (default: %(default)s)")
-    p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_simulation_options(p)
     p.set_defaults(func=cmd_report)

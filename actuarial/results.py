@@ -204,7 +204,8 @@ class SimulationResult:
             "combined_fee_rate": self.combined_fee_rate,
         }
         for name, est in self.metrics().items():
-            out[name] = est.to_dict() if isinstance(est, Estimate) else est
+            if name != "insured":  # already there, as an integer
+                out[name] = est.to_dict() if isinstance(est, Estimate) else est
         return out
 
     def _repr_html_(self) -> str:

@@ -801,12 +801,16 @@ def load_scenario(path: str | Path) -> Scenario:
     8000.0
     """
     path = Path(path)
+    return validate_scenario(read_toml(path, "scenario"), source=str(path))
+
+
+def read_toml(path: Path, kind: str, error: type[Exception] = ScenarioError) -> dict:
+    """Parse a TOML file of the given ``kind`` (scenario, bid, sweep), or raise ``error`` naming the file."""
     if not path.is_file():
-        raise ScenarioError(f"{path}: no such scenario file")
+        raise error(f"{path}: no such {kind} file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+        raise error(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError as err:
-        raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None
-    return validate_scenario(data, source=str(path))
+        raise error(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None

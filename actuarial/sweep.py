@@ -65,7 +65,6 @@ import itertools
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +74,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import rng as rngmod
-from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, validate_scenario
+from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
 METRICS = (
@@ -206,6 +205,7 @@ class Sweep(_Model):
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
+    engine: Literal["brute", "fast"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")
@@ -330,20 +330,13 @@ class Sweep(_Model):
 def load_sweep(path: str | Path) -> Sweep:
     """Read a sweep TOML file; the base scenario path is relative to the sweep file.
 
-    Keys: ``base`` (scenario file), ``design``, ``years``, ``seed``, ``contract_year``, ``outputs``,
+    Keys: ``base`` (scenario file), ``design``, ``years``, ``seed``, ``contract_year``, ``outputs``, ``engine``,
     ``samples`` (LHS), ``common_random_numbers``, ``[overrides]`` (dotted path →
     value, applied to the base first, e.g. ``"population.size" = 200000``) and
     ``[[parameters]]`` tables (``name``, ``path``, ``mode``, ``low``/``high`` or ``values``).
     """
     path = Path(path)
-    if not path.is_file():
-        raise SweepError(f"{path}: no such sweep file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise SweepError(f"{path}: not valid TOML: {err}") from None
-    except UnicodeDecodeError as err:
-        raise SweepError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from None
+    data = read_toml(path, "sweep", SweepError)
     base_file = data.pop("base", None)
     if not isinstance(base_file, str):
         raise SweepError(f"{path}: base: give the base scenario file (relative to the sweep file), e.g. "
@@ -399,7 +392,8 @@ def _tasks(sweep: Sweep, scenarios: list[Scenario], seeds: list[int], skip: set[
         if todo:
             floor = min(min_deductible(scenarios[i].cii) for i in members)
             lead = members[0]
-            tasks.append((scenarios[lead], seeds[lead], sweep.years, sweep.contract_year, floor, todo, sweep.outputs))
+            tasks.append((scenarios[lead], seeds[lead], sweep.years, sweep.contract_year, floor, todo, sweep.outputs,
+                          sweep.engine))
     return tasks
 
 
@@ -411,8 +405,8 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
     from .engine import accumulate
     from .results import Estimate, evaluate
 
-    scenario, seed, years, contract_year, floor, points, outputs = task
-    acc = accumulate(scenario, years, seed, floor=floor, contract_year=contract_year, progress=False)
+    scenario, seed, years, contract_year, floor, points, outputs, engine = task
+    acc = accumulate(scenario, years, seed, floor=floor, contract_year=contract_year, progress=False, engine=engine)
     out = []
     for index, cii, funding, fee_rate in points:
         # a copy, so the premium is recomputed from `funding` the same way whichever point leads the group

@@ -72,3 +72,15 @@ def test_bad_inputs_exit_2_with_message(tmp_path, capsys):
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert str(bad) in err and "cii.deductible" in err and "must be >= 0" in err and "-6000" in err
+
+
+def test_workers_and_engine_options(capsys):
+    """--workers runs the blocks on Dask with the same numbers; --engine fast agrees within the SEs."""
+    common = ["run", "scenarios/qinzhou_2016.toml", "--size", "140000", "--seed", "3", "--no-progress", "--format", "json"]
+    serial = run_json(capsys, *common, "--years", "2")
+    assert run_json(capsys, *common, "--years", "2", "--workers", "2") == serial
+    fast = run_json(capsys, *common, "--years", "20", "--engine", "fast")
+    a, b = serial["claims_per_capita"], fast["claims_per_capita"]
+    assert abs(a["estimate"] - b["estimate"]) < 4 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5
+    assert main(["run", "scenarios/qinzhou_2016.toml", "--workers", "0"]) == 2
+    assert "--workers must be >= 1" in capsys.readouterr().err
