@@ -22,7 +22,7 @@ import pandas as pd
 from . import __version__
 from .scenario import ScenarioError, load_scenario
 
-COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report")
+COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
