@@ -490,7 +490,7 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     costs one simulation. The numbers do not depend on ``workers``, on this sharing or on
     interruptions: each point is a pure function of its scenario and seed.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
 
     scenarios = sweep.scenarios()
     points = sweep.points()
