@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -217,6 +217,13 @@ class BidComparison:
             span = np.nanmax(good) - np.nanmin(good)
             total += w * (np.ones_like(good) if not span > 0 else (good - np.nanmin(good)) / span)
         return 100 * total / sum(self.weights.values())
+
+    def reweighted(self, weights: Mapping[str, float] | None) -> "BidComparison":
+        """The same priced bids scored with other committee weights (nothing is simulated again).
+
+        Weights are checked as in :func:`compare_bids`; criteria left out weigh 0.
+        """
+        return replace(self, weights=_weights(weights))
 
     def dominated_by(self) -> list[list[str]]:
         """For each bid, the bids that dominate it: at least as good on every criterion, better on one."""

@@ -172,3 +172,19 @@ def test_cli_compare_writes_json_csv_png_and_never_overwrites(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err and png.read_bytes() == b"precious"
     assert main([*args, "--weights", "nonsense"]) == 2
     assert "--weights" in capsys.readouterr().err
+
+
+def test_reweighted_rescores_without_resimulating():
+    from pathlib import Path
+
+    from actuarial.compare import compare_bids
+
+    cmp = compare_bids(sorted(Path("scenarios/bids/provincial").glob("*.toml")), years=3, seed=2, size=20_000)
+    fund_first = cmp.reweighted({"fund_outlay_per_capita": 1})
+    assert fund_first.outcomes is cmp.outcomes
+    outlay = [o.metrics["fund_outlay_per_capita"].value for o in cmp.outcomes]
+    # With only fund outlay weighted, the cheapest bid scores 100 and the dearest 0.
+    assert fund_first.scores()[int(np.argmin(outlay))] == pytest.approx(100)
+    assert fund_first.scores()[int(np.argmax(outlay))] == pytest.approx(0)
+    with pytest.raises(ValueError, match="weights must be"):
+        cmp.reweighted({"fund_outlay_per_capita": -1})
