@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .cii import min_deductible
-from .engine import accumulate
+from .engine import accumulate, heavy_cii
 from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
 from .scenario import Scenario, ScenarioError, load_scenario, read_toml, validate_scenario
 from .settlement import Settlement, settle
@@ -332,10 +332,20 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
         bids = [Bid(b.name, b.scenario.replace(**{"population.size": size}), b.path, b.notes) for b in bids]
     _check_shared(bids)
     base = bids[0].scenario
-    floor = min(min_deductible(b.scenario.cii) for b in bids)
-    acc = accumulate(base, years, seed, floor=floor, progress=progress, **accumulate_kw)
-    outcomes = tuple(_outcome(b, evaluate(acc, b.scenario.cii, base.funding, b.scenario.contract.combined_fee_rate))
-                     for b in bids)
+    # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:
+    # the episodes drawn are identical, so the comparison keeps common random numbers.
+    groups: dict[str, list[int]] = {}
+    for i, b in enumerate(bids):
+        groups.setdefault(repr(heavy_cii(b.scenario.cii)), []).append(i)
+    priced: dict[int, SimulationResult] = {}
+    for members in groups.values():
+        lead = bids[members[0]].scenario
+        floor = min(min_deductible(bids[i].scenario.cii) for i in members)
+        acc = accumulate(lead, years, seed, floor=floor, progress=progress, **accumulate_kw)
+        for i in members:
+            b = bids[i].scenario
+            priced[i] = evaluate(acc, b.cii, base.funding, b.contract.combined_fee_rate)
+    outcomes = tuple(_outcome(b, priced[i]) for i, b in enumerate(bids))
     return BidComparison(outcomes, w, int(seed), int(years), base.programme.name)
 
 

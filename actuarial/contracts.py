@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .cii import min_deductible
-from .engine import accumulate
+from .engine import accumulate, heavy_cii
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
 from .settlement import Settlement, settle
@@ -96,15 +96,26 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
     for year in range(1, contract.years + 1):
         changes = design_in_force(contract, year)
         try:
-            cii = scenario.replace(**changes).cii if changes else base_cii
+            in_force = scenario.replace(**changes) if changes else scenario
         except ScenarioError as err:
             raise ScenarioError(f"contract.policy_changes (contract year {year}): {err}") from None
+        cii = in_force.cii
         floor = min(min_deductible(base_cii), min_deductible(cii))
-        acc = accumulate(scenario, years, seed, floor=floor, contract_year=year - 1, progress=progress,
-                         **accumulate_kw)
+
+        def run(sc: Scenario):
+            return accumulate(sc, years, seed, floor=floor, contract_year=year - 1, progress=progress,
+                              **accumulate_kw)
+
+        # A change to a field the heavy pass reads (e.g. a wider disease scope) needs its own pass;
+        # the same seed draws the same episodes, so the policy loss is still a paired difference.
+        reads_heavy = heavy_cii(cii) != heavy_cii(base_cii)
+        acc = run(in_force if reads_heavy else scenario)
         res = evaluate(acc, cii)
         claims = res.yearly("claims")
-        extra = np.maximum(claims - res.with_design(base_cii).yearly("claims"), 0.0) if changes else 0.0
+        extra = 0.0
+        if changes:
+            base_res = evaluate(run(scenario), base_cii) if reads_heavy else res.with_design(base_cii)
+            extra = np.maximum(claims - base_res.yearly("claims"), 0.0)
         premium = res.yearly("premium") * factor
         out.append(ContractYear(year, changes, res, factor, settle(contract, premium, claims, extra, score)))
         cum_claims = cum_claims + claims

@@ -40,6 +40,16 @@ basic fund paid, compliant out-of-pocket after basic, total out-of-pocket after 
 whose total out-of-pocket exceeds the catastrophic threshold (all yuan except the counts)."""
 
 
+HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
+"""CII fields the heavy pass itself reads (which episodes count, what the accumulation includes, the
+catastrophic count); the rest of the CII design is applied to the rows afterwards."""
+
+
+def heavy_cii(cii) -> dict:
+    """The heavy-pass fields of a CII design (two designs can share one pass iff these are equal)."""
+    return {f: getattr(cii, f) for f in HEAVY_CII_FIELDS}
+
+
 @dataclass(frozen=True)
 class Rows:
     """Person-years whose accumulation reached the floor. Money in yuan."""

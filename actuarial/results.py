@@ -17,7 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from . import cii as ciimod
-from .engine import AGG_FIELDS, Accumulations
+from .engine import AGG_FIELDS, Accumulations, heavy_cii
 from .population import N_GROUPS, group_labels
 from .scenario import CII, SCHEMES, Funding
 
@@ -240,6 +240,10 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     cii = cii or sc.cii
     funding = funding or sc.funding
     rate = sc.contract.combined_fee_rate if combined_fee_rate is None else combined_fee_rate
+    differ = {f: v for f, v in heavy_cii(cii).items() if v != getattr(sc.cii, f)}
+    if differ:
+        raise ValueError(f"cii fields {sorted(differ)} differ from the simulated scenario's; the heavy pass reads "
+                         "them, so simulate a scenario that has them (accumulate(scenario.replace(...)))")
     if ciimod.min_deductible(cii) < acc.floor - 1e-9:
         raise ValueError(f"CII deductible {ciimod.min_deductible(cii)} is below the accumulation floor "
                          f"{acc.floor}; re-run accumulate() with floor <= the lowest deductible")

@@ -74,6 +74,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import rng as rngmod
+from .engine import heavy_cii
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
@@ -362,14 +363,10 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 # --------------------------------------------------------------------------- running
-HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
-"""The CII fields the heavy pass itself reads; the rest of the design is applied to its rows afterwards."""
-
-
 def _heavy_key(scenario: Scenario, seed: int) -> str:
     """Points with equal keys share one heavy pass: same draws, only design / funding / fee rate differ."""
     rest = scenario.model_dump(mode="python", exclude={"cii", "funding", "contract"})
-    cii = {f: getattr(scenario.cii, f) for f in HEAVY_CII_FIELDS}
+    cii = heavy_cii(scenario.cii)
     return json.dumps([seed, rest, cii], sort_keys=True, default=str)
 
 

@@ -105,3 +105,8 @@ def test_solve_tier_shift_round_trip(qinzhou):
 def test_unaffordable_budget_is_a_clear_error(qinzhou):
     with pytest.raises(ValueError, match="no deductible in"):
         solve_deductible(qinzhou.replace(**{"population.size": 20_000}), premium=500, years=1, seed=1)
+
+
+def test_design_changing_heavy_fields_is_refused(small_result):
+    with pytest.raises(ValueError, match=r"cii fields \['scope'\] differ"):
+        small_result.with_design(small_result.cii.model_copy(update={"scope": ("cancer",)}))

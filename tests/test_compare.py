@@ -188,3 +188,21 @@ def test_reweighted_rescores_without_resimulating():
     assert fund_first.scores()[int(np.argmax(outlay))] == pytest.approx(0)
     with pytest.raises(ValueError, match="weights must be"):
         cmp.reweighted({"fund_outlay_per_capita": -1})
+
+
+def test_bids_differing_in_heavy_fields_are_priced_on_their_own_pass():
+    """A bid that changes what the heavy pass reads (scope, basic deductible counted, catastrophic threshold)
+    gets its own pass with the same seed: its figures equal a direct simulation, whatever the file order."""
+    from actuarial import simulate
+    from actuarial.compare import Bid
+
+    base = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 30_000})
+    bids = [Bid("plain", base),
+            Bid("deductible counted", base.replace(**{"cii.includes_basic_deductible": True})),
+            Bid("cancer only", base.replace(**{"cii.scope": ["cancer"]}))]
+    direct = {b.name: simulate(b.scenario, 2, seed=3, progress=False).claims_per_capita().value for b in bids}
+    assert len({round(v, 6) for v in direct.values()}) == 3
+    for order in (bids, bids[::-1]):
+        cmp = compare_bids(order, years=2, seed=3)
+        got = {o.bid.name: o.result.claims_per_capita().value for o in cmp.outcomes}
+        assert got == pytest.approx(direct, rel=1e-12)

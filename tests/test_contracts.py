@@ -133,3 +133,24 @@ def test_tiers_raised_ten_points_create_policy_loss(scenario):
     s = y2.settlement
     np.testing.assert_allclose(s.policy_loss, np.minimum(extra, np.maximum(s.claims - s.premium, 0)))
     assert s.policy_loss.max() > 0
+
+
+def test_policy_change_to_scope_is_simulated_not_ignored():
+    """Widening the disease scope mid-contract changes which episodes count: the year is simulated with the
+    new scope (same draws), and the extra claims are the policy loss."""
+    from actuarial import accumulate, evaluate, load_scenario
+    from actuarial.contracts import run_contract
+
+    sc = load_scenario("scenarios/daqing_2015_ncms.toml").replace(**{"population.size": 30_000})
+    wider = list(sc.cii.scope) + ["mental_illness"]
+    changed = sc.replace(**{"contract.policy_changes": [{"from_year": 2, "changes": {"cii.scope": wider}}],
+                            "contract.repricing": None})
+    res = run_contract(changed, years=3, seed=1)
+    year2 = res.years[1]
+    direct = evaluate(accumulate(sc.replace(**{"cii.scope": wider}), 3, 1, contract_year=1, progress=False))
+    base = evaluate(accumulate(sc, 3, 1, contract_year=1, progress=False))
+    assert np.allclose(year2.result.yearly("claims"), direct.yearly("claims"))
+    extra = direct.yearly("claims") - base.yearly("claims")
+    assert np.all(extra > 0)
+    loss = np.maximum(year2.settlement.claims - year2.settlement.premium, 0)
+    assert np.allclose(year2.settlement.policy_loss, np.minimum(extra, loss))
