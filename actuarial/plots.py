@@ -80,12 +80,13 @@ def convergence_table(res, break_even: bool = False) -> pd.DataFrame:
 
 
 def benefit_by_band_table(res) -> pd.DataFrame:
-    """CII paid and beneficiaries per simulated year by band of eligible accumulation above the deductible.
+    """CII paid and person-years per simulated year by tier band of the eligible annual accumulation.
 
-    The bands are the CII tiers (``above`` edges, yuan above each person's own
-    deductible); person-years below the deductible that still reached the
-    accumulation floor form the first row. Columns: ``band``, ``rate_percent``
-    (the general tier rate), ``person_years`` and ``paid`` (yuan), both per
+    Band *j* holds the person-years whose accumulation (after the B/C self-pay, yuan) lies in
+    tier *j*: from ``max(above_j, deductible)`` to ``above_{j+1}``, exactly where
+    :func:`actuarial.cii.tiered_benefit` pays tier *j*'s marginal rate. Person-years that reached
+    the accumulation floor but not their own deductible form the first row. Columns: ``band``,
+    ``rate_percent`` (the general tier rate), ``person_years`` and ``paid`` (yuan), both per
     simulated year.
     """
     from . import cii as ciimod
@@ -93,14 +94,15 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     rows, cii, sc = res.accumulations.rows, res.cii, res.scenario
     factor = ciimod.eligible_factor(cii, sc.claims.category_b_percent / 100, sc.claims.category_c_percent / 100)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
-    excess = factor * rows.by_location.sum(axis=1) - deductible
+    x = factor * rows.by_location.sum(axis=1)
     edges = [t.above for t in cii.tiers]
     labels = ["below deductible"]
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
-        labels.append(f"{_short(lo)}–{_short(hi)}" if hi is not None else f">{_short(lo)}")
-    # band 0: excess <= 0; band i+1: edges[i] < excess <= edges[i+1]
-    band = np.where(excess <= 0, 0, np.searchsorted(edges, excess, side="left"))
+        start = "deductible" if i == 0 else _short(lo)
+        labels.append(f"{start}–{_short(hi)}" if hi is not None else f">{start}")
+    # band 0: below the person's deductible; band j+1: edges[j] <= x < edges[j+1] (the marginal tier)
+    band = np.where(x < deductible, 0, np.searchsorted(edges, x, side="right"))
     n = len(labels)
     years = res.years
     count = np.bincount(band, minlength=n) / years

@@ -178,7 +178,8 @@ class Report:
 def programme_table(res) -> pd.DataFrame:
     """The programme's design and the simulation's size, as item / value rows (bilingual items)."""
     sc, cii = res.scenario, res.cii
-    tiers = "; ".join(f"+{t.above:,.0f}: {t.rate_percent:g}%" for t in cii.tiers)
+    tiers = "; ".join(f"{'deductible' if i == 0 else f'{t.above:,.0f}'}+: {t.rate_percent:g}%"
+                      for i, t in enumerate(cii.tiers))
     funding = ", ".join(f"{s} {res.funding.premium_per_capita(s):,.2f}" for s in sc.population.scheme_shares)
     rows = [
         ("方案 Programme", sc.programme.name),
@@ -187,7 +188,7 @@ def programme_table(res) -> pd.DataFrame:
         ("人均筹资（元） Premium per capita (yuan)", funding),
         ("起付线（元） Deductible (yuan)", f"{cii.deductible:,.0f}"
          + (f" (poor {cii.effective_poor_deductible:,.0f})" if cii.poor_deductible is not None else "")),
-        ("分段支付比例 Tiers (above the deductible)", tiers),
+        ("分段支付比例 Tiers (marginal rates by annual accumulation, yuan)", tiers),
         ("年度最高支付限额（元） Annual cap (yuan)", "none" if cii.cap == float("inf") else f"{cii.cap:,.0f}"),
         ("综合费率 Combined fee rate", f"{res.combined_fee_rate:.1%}"),
         ("模拟年数 Simulated years", f"{res.years} (seed {res.accumulations.seed})"),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, validate_scenario
+from actuarial.engine import AGG_FIELDS
 from actuarial import rng as rngmod
 from actuarial.basic import episode_payments
 from actuarial.claims import person_mean_episodes, simulate_episodes, year_factors
@@ -88,8 +89,21 @@ def test_trend_and_shocks(provincial):
     assert abs(f[:, 0].mean() - 1) < 4 * 0.1 / math.sqrt(4000)
     assert abs(f[:, 1].mean() - 1) < 4 * 0.2 / math.sqrt(4000)
     assert f[:, 1].std() == pytest.approx(0.2, rel=0.1)
-    # Every block of a year sees the same shock: the year factors depend on (seed, year) only.
-    assert year_factors(shocked, 9, 3) == year_factors(shocked, 9, 3)
+
+
+def test_blocks_of_a_year_share_its_shock(provincial):
+    """With a severity shock, two blocks' mean cost per episode move together across years; without, they don't."""
+    def block_costs(sc):
+        acc = accumulate(sc, 20, seed=4, progress=False)
+        cost = acc.agg[..., AGG_FIELDS.index("cost")].sum(axis=2)
+        episodes = acc.agg[..., AGG_FIELDS.index("episodes")].sum(axis=2)
+        return cost / episodes  # (years, blocks)
+
+    sc = provincial.replace(**{"population.size": 2 * rngmod.BLOCK_SIZE})
+    shocked = block_costs(sc.replace(**{"claims.shocks.severity_sd": 0.3}))
+    plain = block_costs(sc)
+    assert np.corrcoef(shocked[:, 0], shocked[:, 1])[0, 1] > 0.8
+    assert abs(np.corrcoef(plain[:, 0], plain[:, 1])[0, 1]) < 0.6
 
 
 def test_bad_years_is_a_clear_error(provincial):

@@ -78,3 +78,22 @@ def test_calibration_plot_and_html(res):
 def test_unknown_kind_is_a_clear_error(res):
     with pytest.raises(ValueError, match="plot kind must be one of"):
         res.plot("pie")
+
+
+def test_benefit_bands_are_the_marginal_tiers(provincial):
+    """Each person-year sits in the band whose tier rate the benefit function pays at its accumulation."""
+    from actuarial import simulate
+    from actuarial.cii import tiered_benefit
+
+    r = simulate(provincial.replace(**{"population.size": 40_000}), 2, seed=5, progress=False)
+    t = plots.benefit_by_band_table(r)
+    x = r.accumulations.rows.by_location.sum(axis=1)  # no B/C self-pay, no poor in this scenario
+    edges = [tier.above for tier in r.cii.tiers]
+    rates = [tier.rate for tier in r.cii.tiers]
+    slope = tiered_benefit(x + 1.0, r.cii.deductible, edges, rates) - tiered_benefit(x, r.cii.deductible, edges, rates)
+    for j, rate in enumerate(rates, start=1):
+        lo = max(edges[j - 1], r.cii.deductible)
+        hi = edges[j] if j < len(edges) else np.inf
+        inside = (x >= lo) & (x + 1.0 < hi)
+        assert np.allclose(slope[inside], rate)
+        assert t["person_years"][j] * r.years == pytest.approx(((x >= lo) & (x < hi)).sum())
