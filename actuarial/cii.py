@@ -53,7 +53,18 @@ def tiered_benefit(accumulation, deductible, edges, rates) -> np.ndarray:
 
 
 def eligible_factor(cii: CII, category_b_share: float, category_c_share: float) -> float:
-    """Share of the post-basic compliant OOP that enters the CII tiers after the B/C self-pay (fraction)."""
+    """Share of the post-basic compliant OOP that enters the CII tiers after the B/C self-pay (fraction).
+
+    Modelling choice: the self-paid 15 % / 30 % (乙类/丙类先行自付) is taken from the B/C share of the
+    out-of-pocket that would enter CII, i.e. ``1 − b·s_B − c·s_C`` with ``b``, ``c`` the B/C shares of
+    compliant cost. Applying it to the whole B/C item cost instead would remove more.
+
+    >>> from actuarial.scenario import CII
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}],
+    ...         category_b_self_pay_percent=15, category_c_self_pay_percent=30)
+    >>> round(eligible_factor(d, 0.20, 0.05), 4)    # 1 − 0.20·0.15 − 0.05·0.30
+    0.955
+    """
     return 1.0 - category_b_share * cii.category_b_self_pay_percent / 100 - category_c_share * cii.category_c_self_pay_percent / 100
 
 

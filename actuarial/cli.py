@@ -43,6 +43,26 @@ def _jsonable(x):
     return x
 
 
+def check_new_files(**options: str | None) -> None:
+    """Refuse, before any work, output paths that exist or that two options share (nothing is overwritten).
+
+    >>> check_new_files(out="a.json", png="a.json")
+    Traceback (most recent call last):
+    ...
+    actuarial.cli.UserError: --out and --png name the same file a.json; give each its own
+    """
+    given = {opt: Path(p) for opt, p in options.items() if p}
+    for opt, path in given.items():
+        if path.exists():
+            raise UserError(f"{path}: already exists; choose another --{opt} (nothing was overwritten)")
+    seen: dict[Path, str] = {}
+    for opt, path in given.items():
+        key = path.resolve()
+        if key in seen:
+            raise UserError(f"--{seen[key]} and --{opt} name the same file {path}; give each its own")
+        seen[key] = opt
+
+
 def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "") -> None:
     """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout."""
     if fmt == "json":
@@ -102,6 +122,7 @@ def engine_options(args):
 
 
 def scenario_from_args(args):
+    check_new_files(out=getattr(args, "out", None))
     sc = load_scenario(args.scenario)
     if getattr(args, "size", None) is not None:
         if args.size < 1:

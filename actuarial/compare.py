@@ -376,11 +376,9 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def cmd_compare(args) -> int:
-    from .cli import emit, engine_options
+    from .cli import check_new_files, emit, engine_options
 
-    for opt, target in (("--out", args.out), ("--png", args.png)):
-        if target and Path(target).exists():
-            raise _user_error(f"{target}: already exists; choose another {opt} (nothing was overwritten)")
+    check_new_files(out=args.out, png=args.png)
     if args.years < 1:
         raise _user_error(f"--years must be >= 1 (got {args.years})")
     with engine_options(args) as kw:

@@ -406,8 +406,8 @@ class CII(_Model):
 class Funding(_Model):
     """How the CII premium is raised (筹资): yuan per insured person-year by scheme, or a share of basic funding."""
 
-    per_capita: dict[Literal["urban", "ncms", "merged"], Yuan] = Field(default_factory=dict)
-    basic_fund_per_capita: dict[Literal["urban", "ncms", "merged"], Yuan] = Field(
+    per_capita: dict[Literal["urban", "ncms", "merged"], PositiveYuan] = Field(default_factory=dict)
+    basic_fund_per_capita: dict[Literal["urban", "ncms", "merged"], PositiveYuan] = Field(
         default_factory=dict, description="basic-scheme funding (筹资), yuan per insured person-year"
     )
     basic_fund_share_percent: Percent | None = None

@@ -11,15 +11,21 @@ Sources
   group, rounded to 0.1 %; the engine normalises the shares.
 * Admission rates: the Sixth National Health Services Survey (2018) reports an
   annual inpatient rate of about 13.7 % overall, rising steeply with age (about
-  a quarter of people aged 65+ admitted in a year). The band values below
-  reproduce that level and shape on the census age structure; they are an
-  assumption, not survey figures.
+  a quarter of people aged 65+ admitted in a year). The band values below keep
+  that age shape but give about 11.4 general admissions per 100 person-years on
+  the census age structure (about 12 with the listed-disease streams): lower
+  than the survey, because they were set together with the costs so that the CII
+  layer costs what programmes actually funded. They are an assumption, not
+  survey figures.
 * Cost per admission: China Health Statistics Yearbook 2017 gives mean
   inpatient cost per admission in 2016 of about 13,100 yuan in tertiary
   hospitals, 5,600 in secondary hospitals and 1,600 in township health
-  centres. Dispersion (cv) and tails are assumptions chosen so that the CII
-  layer costs about 25-33 yuan per person-year under the provincial design,
-  in line with the premiums actually set (shared/seeds/001).
+  centres. The defaults are lower for the upper levels (tertiary: a lognormal
+  body of mean 10,500 yuan with a Pareto tail above 100,000, overall mean about
+  10,550; secondary 5,000; primary 1,600), since residents' admissions cost
+  less than the all-payer averages and CII costs must match the premiums
+  actually set (25-33 yuan under the provincial design, shared/seeds/001).
+  Dispersion (cv) and tails are assumptions.
 * Basic insurance terms: typical residents' scheme values of the period
   (deductible rising and coinsurance falling with hospital level); assumptions.
 """

@@ -84,3 +84,15 @@ def test_workers_and_engine_options(capsys):
     assert abs(a["estimate"] - b["estimate"]) < 4 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5
     assert main(["run", "scenarios/qinzhou_2016.toml", "--workers", "0"]) == 2
     assert "--workers must be >= 1" in capsys.readouterr().err
+
+
+def test_outputs_checked_before_simulating(tmp_path, capsys):
+    taken = tmp_path / "taken.json"
+    taken.write_text("keep")
+    # a huge size would take minutes: the check must come first
+    assert main(["run", "scenarios/qinzhou_2016.toml", "--size", "100000000", "--out", str(taken)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    same = str(tmp_path / "x.out")
+    assert main(["compare", "scenarios/bids/provincial/a_low_fee.toml", "--out", same, "--png", same]) == 2
+    assert "name the same file" in capsys.readouterr().err
+    assert taken.read_text() == "keep"

@@ -148,7 +148,10 @@ CASES = {
         ["funding.per_capita: no amount for schemes ['ncms']", "give one for each of ['ncms', 'urban']"]),
     "negative_premium": (
         edit("merged = 30", "merged = -30"),
-        ["funding.per_capita.merged: must be >= 0", "(got -30)"]),
+        ["funding.per_capita.merged: must be > 0", "(got -30)"]),
+    "zero_premium": (
+        edit("merged = 30", "merged = 0"),
+        ["funding.per_capita.merged: must be > 0", "(got 0)"]),
     "fee_rate_over_5": (
         BASE + "\n[contract]\ncombined_fee_rate_percent = 8\n",
         ["contract.combined_fee_rate_percent:", "may not exceed 5 % of premium", "(got 8)"]),
