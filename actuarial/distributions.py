@@ -23,8 +23,8 @@ from scipy import special, stats
 
 
 @dataclass(frozen=True)
-class LogNormal:
-    """Lognormal severity by mean (yuan) and coefficient of variation."""
+class _MeanCV:
+    """A severity parameterised by its mean (yuan) and coefficient of variation."""
 
     mean_: float
     cv: float
@@ -33,6 +33,14 @@ class LogNormal:
         object.__setattr__(self, "mean_", float(mean))
         object.__setattr__(self, "cv", float(cv))
 
+    def mean(self) -> float:
+        return self.mean_
+
+
+@dataclass(frozen=True, init=False)
+class LogNormal(_MeanCV):
+    """Lognormal severity by mean (yuan) and coefficient of variation."""
+
     @property
     def sigma(self) -> float:
         return math.sqrt(math.log1p(self.cv**2))
@@ -40,9 +48,6 @@ class LogNormal:
     @property
     def mu(self) -> float:
         return math.log(self.mean_) - self.sigma**2 / 2
-
-    def mean(self) -> float:
-        return self.mean_
 
     def rvs(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, size)
@@ -70,16 +75,9 @@ class LogNormal:
         return self.mean_ * special.ndtr(z - self.sigma) + u * special.ndtr(-z)
 
 
-@dataclass(frozen=True)
-class Gamma:
+@dataclass(frozen=True, init=False)
+class Gamma(_MeanCV):
     """Gamma severity by mean (yuan) and coefficient of variation."""
-
-    mean_: float
-    cv: float
-
-    def __init__(self, mean: float, cv: float):
-        object.__setattr__(self, "mean_", float(mean))
-        object.__setattr__(self, "cv", float(cv))
 
     @property
     def shape(self) -> float:
@@ -88,9 +86,6 @@ class Gamma:
     @property
     def scale(self) -> float:
         return self.mean_ / self.shape
-
-    def mean(self) -> float:
-        return self.mean_
 
     def rvs(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.gamma(self.shape, self.scale, size)
