@@ -90,8 +90,9 @@ def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
     p.add_argument("--years", type=int, default=years, help="simulated years (default: %(default)s)")
     p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--engine", choices=("brute", "fast"), default="brute",
-                   help="brute: every person simulated; fast: exact sampling of those reaching the deductible")
+    p.add_argument("--engine", choices=("brute", "fast", "gpu"), default="brute",
+                   help="brute: every person simulated; fast: exact sampling of those reaching the deductible; "
+                        "gpu: brute force on CuPy when a GPU is usable, else numpy")
     p.add_argument("--workers", type=int, default=1, help="Dask workers on this machine (default 1: in process)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for a cluster")
 

@@ -154,7 +154,8 @@ MapFn = Callable[[Callable[[int], BlockOutcome], Iterable[int]], Iterable[BlockO
 
 def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
                contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
-               map_fn: MapFn | None = None, engine: Literal["brute", "fast"] = "brute") -> Accumulations:
+               map_fn: MapFn | None = None, engine: Literal["brute", "fast", "gpu"] = "brute",
+               xp: str = "auto") -> Accumulations:
     """Run the heavy pass over all blocks and ``years`` simulated years.
 
     Parameters
@@ -169,15 +170,22 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     map_fn : how to map the block function over blocks (default: in this process, in order);
         :mod:`actuarial.parallel` supplies a Dask one. Results are re-ordered by block.
     engine : "brute" simulates everyone; "fast" (:mod:`actuarial.fast`) simulates in full only
-        the people whose accumulation reaches the floor (same output, other random numbers).
+        the people whose accumulation reaches the floor (same output, other random numbers);
+        "gpu" (:mod:`actuarial.gpu`) is the brute force on an array backend, ``xp`` = "numpy",
+        "cupy" or "auto" (CuPy when a GPU is usable), many blocks per launch (other random numbers).
     """
     if engine == "fast":
         from .fast import accumulate_fast
 
         return accumulate_fast(scenario, years, seed, floor=floor, contract_year=contract_year,
                                chunk_size=chunk_size, progress=progress, map_fn=map_fn)
+    if engine == "gpu":
+        from .gpu import accumulate_gpu
+
+        return accumulate_gpu(scenario, years, seed, floor=floor, contract_year=contract_year,
+                              chunk_size=chunk_size, progress=progress, map_fn=map_fn, xp=xp)
     if engine != "brute":
-        raise ValueError(f"engine must be 'brute' or 'fast' (got {engine!r})")
+        raise ValueError(f"engine must be 'brute', 'fast' or 'gpu' (got {engine!r})")
     from tqdm import tqdm  # plain text bar: works in terminals and notebooks without ipywidgets
 
     if years < 1:

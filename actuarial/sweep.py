@@ -206,7 +206,7 @@ class Sweep(_Model):
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
-    engine: Literal["brute", "fast"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
+    engine: Literal["brute", "fast", "gpu"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")

@@ -1,0 +1,128 @@
+"""Array backends: numpy on the CPU, CuPy on an NVIDIA GPU, behind one array-module switch.
+
+Owns the choice of array module (``xp``) and the few operations whose spelling
+differs between numpy and CuPy: moving arrays to the host, the normal
+distribution's special functions, and a counter-based random number generator
+written only with ``xp`` integer operations, so both backends draw the same
+uniforms from the same (key, counters) and no per-block generator objects are
+needed. It does not know about the insurance model; :mod:`actuarial.gpu` does.
+
+CuPy is optional: ``pip install -e .[gpu]`` (or ``pip install cupy-cuda12x``)
+on a machine with an NVIDIA GPU and CUDA 12.
+
+>>> xp = get_array_module("numpy")
+>>> u = uniform(xp, 12345, 7, xp.arange(4))
+>>> bool(((u > 0) & (u < 1)).all()), u.shape
+(True, (4,))
+>>> bool((uniform(xp, 12345, 7, xp.arange(4)) == u).all())   # same key and counters → same numbers
+True
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+
+BACKENDS = ("numpy", "cupy", "auto")
+INSTALL_HINT = "install it with `pip install -e .[gpu]` (or `pip install cupy-cuda12x`) on a machine with an NVIDIA GPU"
+
+
+class BackendError(RuntimeError):
+    """The requested array backend cannot be used here (not installed, or no GPU)."""
+
+
+def _cupy() -> ModuleType:
+    """CuPy with a usable device, or a BackendError saying what is missing."""
+    try:
+        import cupy
+    except ImportError as e:
+        raise BackendError(f"xp='cupy': CuPy is not installed ({e}); {INSTALL_HINT}") from None
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # CUDA driver missing or broken: CuPy raises its own runtime errors
+        raise BackendError(f"xp='cupy': CuPy is installed but no CUDA device can be used ({e}); "
+                           f"use xp='numpy', or run on a machine with an NVIDIA GPU") from None
+    if n < 1:
+        raise BackendError("xp='cupy': CuPy is installed but no CUDA device is present; use xp='numpy', "
+                           "or run on a machine with an NVIDIA GPU")
+    return cupy
+
+
+def get_array_module(name: str = "auto") -> ModuleType:
+    """The array module for ``name``: "numpy", "cupy", or "auto" (CuPy when a GPU is usable, else numpy).
+
+    Raises :class:`BackendError` naming the option and how to install CuPy when "cupy" cannot be used.
+    """
+    if isinstance(name, ModuleType):
+        return name
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        return _cupy()
+    if name == "auto":
+        try:
+            return _cupy()
+        except BackendError:
+            return np
+    raise BackendError(f"xp must be one of {', '.join(map(repr, BACKENDS))} (got {name!r})")
+
+
+def is_cupy(xp: ModuleType) -> bool:
+    return xp.__name__ == "cupy"
+
+
+def to_numpy(x) -> np.ndarray:
+    """A host (numpy) copy of ``x``; numpy arrays are returned as they are."""
+    if isinstance(x, np.ndarray):
+        return x
+    get = getattr(x, "get", None)  # cupy.ndarray.get() copies to the host
+    return get() if get is not None else np.asarray(x)
+
+
+def special(xp: ModuleType) -> ModuleType:
+    """``scipy.special`` or ``cupyx.scipy.special`` (both have ``ndtr`` and ``ndtri``)."""
+    if is_cupy(xp):
+        import cupyx.scipy.special as sp
+    else:
+        import scipy.special as sp
+    return sp
+
+
+# ----------------------------------------------------------------------------- counter-based uniforms
+# SplitMix64's increment and finaliser (Steele, Lea & Flood 2014; constants of Stafford's "Mix13").
+# uniform(key, c1, c2, ...) = U(mix(...mix(mix(key + (c1+1)·γ) + (c2+1)·γ)...)): a hash of the key and
+# the counters, so a draw depends only on what it is for (person, episode, attempt), never on how many
+# people are simulated together. Integer ops wrap modulo 2^64 on both numpy and CuPy.
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TWO_M53 = 2.0 ** -53
+
+
+def _mix(z):
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def hash64(xp: ModuleType, key: int, *counters):
+    """64-bit hash of ``key`` and the counter arrays (broadcast together), as uint64."""
+    h = xp.asarray(np.uint64(int(key) & 0xFFFFFFFFFFFFFFFF))
+    with np.errstate(over="ignore"):
+        for c in counters:
+            c = xp.asarray(c).astype(xp.uint64)
+            h = _mix(h + (c + np.uint64(1)) * _GAMMA)
+    return h
+
+
+def derive_key(key: int, *counters: int) -> int:
+    """A sub-key (Python int) for a purpose, year, stream, ... computed on the host."""
+    return int(hash64(np, key, *(np.uint64(int(c) & 0xFFFFFFFFFFFFFFFF) for c in counters)))
+
+
+def uniform(xp: ModuleType, key: int, *counters):
+    """Uniforms in the open interval (0, 1), one per element of the broadcast counters (float64)."""
+    h = hash64(xp, key, *counters)
+    return ((h >> _S11).astype(xp.float64) + 0.5) * _TWO_M53

@@ -1,0 +1,347 @@
+"""The brute-force engine on an array module (numpy or CuPy): many blocks of people per launch.
+
+Same model as :func:`actuarial.engine.simulate_block` — population, episode
+streams with prevalence, Poisson / negative-binomial counts, hospital levels,
+lognormal / gamma / spliced-Pareto severities, region cost factors, locations,
+basic insurance with its annual cap (最高支付限额), accumulation by location for
+in-scope streams — and the same output (:class:`actuarial.engine.Accumulations`),
+so :func:`actuarial.results.evaluate` works unchanged. Written only with ``xp``
+operations on whole arrays; loops run over streams, levels, years and rejection
+rounds, never over people.
+
+Random numbers come from the counter-based generator of :mod:`actuarial.backend`:
+each draw is a hash of a key (from :func:`actuarial.rng.seed_sequence` of the
+seed, the purpose and the contract year, then the simulated year and the
+stream's name) and counters that name the draw (global person number, episode
+rank, rejection attempt). So the numbers do not depend on ``batch_blocks``,
+chunking or worker count, and numpy and CuPy draw the same uniforms. They are
+other numbers than the CPU engine's (agreement is statistical; year shocks are
+shared, they come from :func:`actuarial.claims.year_factors`).
+
+Sums use ``bincount``: bit-for-bit reproducible on numpy; on CuPy the additions
+are atomic, so totals are reproducible to floating-point rounding (~1e-15
+relative), not bit for bit.
+
+>>> from actuarial import load_scenario
+>>> from actuarial.results import evaluate
+>>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 20_000})
+>>> acc = accumulate_gpu(sc, years=2, seed=1, xp="numpy")
+>>> acc.agg.shape, evaluate(acc).claims_per_capita().value > 0
+((2, 1, 6, 9), True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from . import basic as basicmod
+from . import rng as rngmod
+from . import tables
+from .backend import derive_key, get_array_module, special, to_numpy, uniform
+from .cii import min_deductible
+from .claims import OUT_OF_AREA, year_factors
+from .distributions import Gamma, LogNormal, SplicedPareto
+from .engine import AGG_FIELDS, Accumulations, BlockOutcome, MapFn, Rows
+from .population import N_GROUPS
+from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
+
+GPU_STREAMS = rngmod.stream_id("gpu")
+"""First spawn-key entry of this engine's seeds (keeps them apart from the CPU engine's)."""
+
+# Purposes of the draws of one episode stream (second counter of every draw's hash).
+PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = range(6)
+POISSON_PART = 64.0
+"""Poisson means above this are drawn as sums of independent parts (exp(-mean) must not underflow)."""
+
+DEFAULT_BATCH_BLOCKS = {"numpy": 4, "cupy": 64}
+"""Blocks of 65,536 people per batch: one set of array operations over all of them."""
+
+
+def _key(seed: int, *path: int) -> int:
+    state = rngmod.seed_sequence(seed, GPU_STREAMS, *path).generate_state(2, np.uint64)
+    return derive_key(int(state[0]), int(state[1]))
+
+
+# ----------------------------------------------------------------------------- samplers (from uniforms)
+def categorical(xp, p, u):
+    """Index drawn with probabilities ``p`` (normalised here) by inverse transform of uniforms ``u``."""
+    p = np.asarray(p, float)
+    cum = xp.asarray(np.cumsum(p / p.sum()))
+    return xp.minimum(xp.searchsorted(cum, u, side="right"), len(p) - 1)
+
+
+def standard_gamma(xp, shape: float, key: int, *counters):
+    """Gamma(shape, 1) variates, one per element of the 1-D ``counters`` (Marsaglia & Tsang 2000).
+
+    Rejection rounds redraw only the rejected elements, with the round number as an extra counter;
+    shapes below 1 use Gamma(shape + 1) · U^(1/shape).
+    """
+    a = float(shape)
+    boost = a < 1
+    d = (a + 1 if boost else a) - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    n = counters[0].shape[0]
+    out = xp.empty(n)
+    active = xp.arange(n)
+    ndtri = special(xp).ndtri
+    attempt = 0
+    while active.size:
+        cs = [k[active] for k in counters]
+        x = ndtri(uniform(xp, key, *cs, 2 * attempt))
+        v = (1.0 + c * x) ** 3
+        u = uniform(xp, key, *cs, 2 * attempt + 1)
+        safe_v = xp.where(v > 0, v, 1.0)
+        ok = (v > 0) & (xp.log(u) < 0.5 * x * x + d - d * safe_v + d * xp.log(safe_v))
+        out[active[ok]] = d * v[ok]
+        active = active[~ok]
+        attempt += 1
+    if boost:
+        out *= uniform(xp, key, *counters, 0xFFFFFFFF) ** (1.0 / a)  # a counter no attempt reaches
+    return out
+
+
+def _poisson_small(xp, mean, u):
+    """Poisson(mean) by sequential search of the CDF (mean ≤ POISSON_PART), one uniform each."""
+    k = xp.zeros(mean.shape[0], xp.int64)
+    p = xp.exp(-mean)
+    cdf = p.copy()
+    active = xp.flatnonzero(u > cdf)
+    while active.size:
+        k[active] += 1
+        p[active] *= mean[active] / k[active]
+        cdf[active] += p[active]
+        # p reaching 0 stops the search where rounding keeps the CDF just below u
+        active = active[(u[active] > cdf[active]) & (p[active] > 0)]
+    return k
+
+
+def poisson(xp, mean, key: int, *counters):
+    """Poisson counts with per-element ``mean`` (any size), by inverse transform in parts of ≤ 64."""
+    out = xp.zeros(mean.shape[0], xp.int64)
+    remaining = mean.astype(xp.float64, copy=True)
+    part = 0
+    idx = xp.flatnonzero(remaining > 0)
+    while idx.size:
+        m = xp.minimum(remaining[idx], POISSON_PART)
+        remaining[idx] -= m
+        out[idx] += _poisson_small(xp, m, uniform(xp, key, *(c[idx] for c in counters), part))
+        idx = idx[remaining[idx] > 0]
+        part += 1
+    return out
+
+
+def severity(xp, spec, key: int, *counters):
+    """Episode costs (yuan) for a scenario severity spec, by inverse transform (gamma: rejection)."""
+    if spec.family == "gamma":
+        g = Gamma(spec.mean, spec.cv)
+        return standard_gamma(xp, g.shape, key, *counters) * g.scale
+    u = uniform(xp, key, *counters)
+    body = LogNormal(spec.mean, spec.cv)
+    x = xp.exp(body.mu + body.sigma * special(xp).ndtri(u))
+    if spec.family == "spliced_pareto":
+        sp = SplicedPareto(spec.mean, spec.cv, spec.threshold, spec.alpha)
+        p = sp.tail_probability
+        # The lognormal's conditional tail quantile (1 - u) / p mapped to the Pareto's, as in the CPU engine.
+        tail = sp.threshold * xp.maximum((1.0 - u) / p, 1e-300) ** (-1.0 / sp.alpha)
+        x = xp.where(x > sp.threshold, tail, x)
+    return x
+
+
+def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int):
+    """Basic fund payment after the annual cap, and the deductible part, per episode (yuan).
+
+    The formulas of :func:`actuarial.basic.episode_payments` and :func:`actuarial.basic.apply_annual_cap`
+    on ``xp`` arrays: the fund pays ``coinsurance`` of the compliant cost above the level's deductible
+    (起付标准), and a person's annual total above the cap is cut pro rata over their episodes.
+    """
+    ded_l, coins_l = (xp.asarray(a) for a in basicmod.level_terms(basic))
+    ded = xp.where(inpatient, ded_l[level], basic.outpatient.deductible)
+    coins = xp.where(inpatient, coins_l[level], basic.outpatient.coinsurance)
+    deductible_part = xp.minimum(compliant, ded)
+    paid = coins * (compliant - deductible_part)
+    total = xp.bincount(person, weights=paid, minlength=n_people)
+    paid = paid * (basic.annual_cap / xp.maximum(total, basic.annual_cap))[person]  # 1 where under the cap
+    return paid, deductible_part
+
+
+# ----------------------------------------------------------------------------- one batch of blocks
+def _population(xp, scenario: Scenario, seed: int, blocks: Sequence[int]):
+    """People of consecutive ``blocks``: global person numbers, block (0-based in the batch) and columns."""
+    cfg = scenario.population
+    bounds = [rngmod.block_bounds(cfg.size, b) for b in blocks]
+    pid = xp.concatenate([xp.arange(a, b, dtype=xp.int64) for a, b in bounds])
+    local = xp.concatenate([xp.full(b - a, i, xp.int64) for i, (a, b) in enumerate(bounds)])
+    key = _key(seed, rngmod.POPULATION)
+    band5 = categorical(xp, cfg.age_shares, uniform(xp, key, 0, pid))
+    age = xp.asarray(np.asarray(tables.AGE_BAND_STARTS))[band5] + xp.floor(uniform(xp, key, 1, pid) * 5).astype(xp.int64)
+    female = uniform(xp, key, 2, pid) < cfg.female_share
+    scheme = categorical(xp, [cfg.scheme_shares.get(s, 0.0) for s in SCHEMES], uniform(xp, key, 3, pid))
+    poor_rate = xp.asarray(np.array([cfg.poverty_rate(s) for s in SCHEMES]))
+    poor = uniform(xp, key, 4, pid) < poor_rate[scheme]
+    region = categorical(xp, [r.share for r in cfg.regions], uniform(xp, key, 5, pid))
+    band = xp.searchsorted(xp.asarray(np.asarray(tables.UTILISATION_BANDS)), age, side="right") - 1
+    group = 2 * scheme + poor.astype(xp.int64)
+    return dict(pid=pid, local=local, band=band, female=female, scheme=scheme, region=region, group=group)
+
+
+def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: float, sev_factor: float):
+    """All episodes of the batch in one year: person (batch index), stream, level, location, cost, compliant."""
+    claims = scenario.claims
+    pid, band = people["pid"], people["band"]
+    region_cost = xp.asarray(np.array([r.cost_factor for r in scenario.population.regions]))
+    compliant_share = xp.asarray(np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS]))
+    parts = []
+    for s_idx, st in enumerate(claims.streams):
+        ks = derive_key(key_year, rngmod.stream_id(st.name))
+        if st.prevalence < 1 or st.prevalence_age_factor is not None:
+            prev = st.prevalence
+            if st.prevalence_age_factor is not None:
+                prev = st.prevalence * xp.asarray(np.asarray(st.prevalence_age_factor, float))[band]
+            who = xp.flatnonzero(uniform(xp, ks, PREVALENCE, pid) < prev)
+        else:
+            who = xp.arange(pid.shape[0])
+        mean = xp.asarray(np.asarray(st.episodes_by_age, float))[band[who]]
+        if st.female_factor != 1.0:
+            mean = mean * xp.where(people["female"][who], st.female_factor, 1.0)
+        if st.scheme_factor:
+            factor = xp.asarray(np.array([st.scheme_factor.get(s, 1.0) for s in SCHEMES]))
+            mean = mean * factor[people["scheme"][who]]
+        mean = mean * frequency
+        if st.dispersion > 0:  # negative binomial: gamma frailty of mean 1 and variance `dispersion`
+            k = 1.0 / st.dispersion
+            mean = mean * standard_gamma(xp, k, ks, xp.full(who.shape[0], FRAILTY), pid[who]) / k
+        counts = poisson(xp, mean, ks, xp.full(who.shape[0], COUNT), pid[who])
+        # Episode e belongs to the person whose cumulative count first exceeds e (repeat without host sync).
+        ends = xp.cumsum(counts)
+        m = int(ends[-1]) if ends.shape[0] else 0
+        e = xp.arange(m)
+        owner = xp.searchsorted(ends, e, side="right")
+        person = who[owner]
+        rank = e - (ends - counts)[owner]  # k-th episode of its person: names the episode's draws
+        pe = pid[person]
+        level = categorical(xp, [st.level_mix.get(lvl, 0.0) for lvl in LEVELS], uniform(xp, ks, LEVEL, pe, rank))
+        cost = xp.empty(m)
+        for l_idx, lvl in enumerate(LEVELS):
+            sel = xp.flatnonzero(level == l_idx)
+            if sel.size:
+                cost[sel] = severity(xp, st.severity[lvl], ks, xp.full(sel.shape[0], SEVERITY), pe[sel], rank[sel])
+        cost *= sev_factor * region_cost[people["region"][person]]
+        location = xp.zeros(m, xp.int64)
+        away = xp.flatnonzero(level == OUT_OF_AREA)
+        if away.size:
+            location[away] = 1 + categorical(xp, claims.out_of_area.shares()[1:],
+                                             uniform(xp, ks, LOCATION, pe[away], rank[away]))
+        parts.append((person, xp.full(m, s_idx, xp.int64), level, location, cost, cost * compliant_share[level]))
+    return [xp.concatenate(cols) for cols in zip(*parts)]
+
+
+def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], years: int, floor: float,
+                       contract_year: int = 0, xp="numpy") -> list[BlockOutcome]:
+    """Simulate ``years`` years of consecutive ``blocks`` at once; host arrays out, one outcome per block."""
+    xp = get_array_module(xp)
+    blocks = list(blocks)
+    nb, n_groups, kloc = len(blocks), N_GROUPS, len(LOCATIONS)
+    people = _population(xp, scenario, seed, blocks)
+    n = people["pid"].shape[0]
+    cii = scenario.cii
+    streams = scenario.claims.streams
+    in_scope = xp.asarray(np.array([not cii.scope or s.disease in cii.scope for s in streams]))
+    inpatient = xp.asarray(np.array([s.setting == "inpatient" for s in streams]))
+    premium = xp.asarray(np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares
+                                   else 0.0 for s in SCHEMES]))
+    gi = people["local"] * n_groups + people["group"]  # (block in batch, group) cell of each person
+    cells = nb * n_groups
+
+    def per_cell(idx, weights=None):
+        out = xp.bincount(idx, weights=weights, minlength=cells)
+        return out.astype(xp.float64)
+
+    people_c, premium_c = per_cell(gi), per_cell(gi, premium[people["scheme"]])
+    agg = xp.zeros((years, cells, len(AGG_FIELDS)))
+    rows = []
+    key_claims = _key(seed, rngmod.CLAIMS, contract_year)
+    for year in range(years):
+        f = year_factors(scenario, seed, year, contract_year)
+        person, stream, level, location, cost, compliant = _episodes(
+            xp, scenario, people, derive_key(key_claims, year), f.frequency, f.severity)
+        paid, deductible_part = basic_payments(xp, scenario.basic, compliant, level, inpatient[stream], person, n)
+        oop_c = compliant - paid
+        toward = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
+        cov = xp.flatnonzero(in_scope[stream])
+        by_location = xp.bincount(person[cov] * kloc + location[cov], weights=toward[cov],
+                                  minlength=n * kloc).reshape(n, kloc)
+        oop_compliant = xp.bincount(person, weights=oop_c, minlength=n)
+        oop_total = xp.bincount(person, weights=cost - paid, minlength=n)
+        ge = gi[person]
+        agg[year] = xp.stack([
+            people_c, premium_c, per_cell(ge), per_cell(ge, cost), per_cell(ge, compliant), per_cell(ge, paid),
+            per_cell(gi, oop_compliant), per_cell(gi, oop_total),
+            per_cell(gi, (oop_total > cii.catastrophic_threshold).astype(xp.float64)),
+        ], axis=1)
+        acc = by_location.sum(axis=1)
+        keep = xp.flatnonzero(acc >= floor if floor > 0 else acc > 0)
+        rows.append((xp.full(keep.shape[0], year, xp.int32), people["local"][keep], people["group"][keep],
+                     by_location[keep], oop_compliant[keep], oop_total[keep]))
+    # One transfer per batch; rows re-ordered block by block (then year, person) as in the CPU engine.
+    year_h, local_h, group_h, loc_h, oc_h, ot_h = (to_numpy(xp.concatenate(c)) for c in zip(*rows))
+    agg_h = to_numpy(agg).reshape(years, nb, n_groups, len(AGG_FIELDS))
+    order = np.argsort(local_h, kind="stable")
+    year_h, local_h, group_h, loc_h, oc_h, ot_h = (a[order] for a in (year_h, local_h, group_h, loc_h, oc_h, ot_h))
+    starts = np.searchsorted(local_h, np.arange(nb + 1))
+    out = []
+    for i, b in enumerate(blocks):
+        s = slice(starts[i], starts[i + 1])
+        out.append(BlockOutcome(b, agg_h[:, i], Rows(year_h[s].astype(np.int32), np.full(s.stop - s.start, b, np.int32),
+                                                     group_h[s].astype(np.int8), loc_h[s], oc_h[s], ot_h[s])))
+    return out
+
+
+def simulate_block_xp(scenario: Scenario, seed: int, block: int, years: int, floor: float,
+                      contract_year: int = 0, xp="numpy") -> BlockOutcome:
+    """One block, like :func:`actuarial.engine.simulate_block` (same numbers as in any batch)."""
+    return simulate_blocks_xp(scenario, seed, [block], years, floor, contract_year, xp)[0]
+
+
+def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
+                   contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
+                   map_fn: MapFn | None = None, xp: str = "auto", batch_blocks: int | None = None) -> Accumulations:
+    """The heavy pass on an array backend (see :func:`actuarial.engine.accumulate` for the arguments).
+
+    xp : "numpy", "cupy" or "auto" (CuPy when a GPU is usable, else numpy).
+    batch_blocks : blocks of 65,536 people simulated together (default 64 on CuPy, 4 on numpy, or
+        ``chunk_size`` / 65,536 when given); does not change the numbers, only memory and speed.
+        Device memory is roughly 1 kB per person in a batch.
+    """
+    from tqdm import tqdm
+
+    module = get_array_module(xp)  # fails here, with the install hint, before any work
+    name = module.__name__
+    if years < 1:
+        raise ValueError(f"years must be >= 1 (got {years})")
+    floor = min_deductible(scenario.cii) if floor is None else float(floor)
+    if batch_blocks is None:
+        batch_blocks = (max(1, chunk_size // rngmod.BLOCK_SIZE) if chunk_size else DEFAULT_BATCH_BLOCKS[name])
+    if int(batch_blocks) < 1:
+        raise ValueError(f"batch_blocks must be >= 1 (got {batch_blocks})")
+    nb = rngmod.n_blocks(scenario.population.size)
+    batches = [list(range(i, min(i + int(batch_blocks), nb))) for i in range(0, nb, int(batch_blocks))]
+
+    def run_batch(blocks: list[int]) -> list[BlockOutcome]:
+        return simulate_blocks_xp(scenario, seed, blocks, years, floor, contract_year, name)
+
+    mapper = map_fn or (lambda fn, xs: map(fn, xs))
+    show = progress if progress is not None else scenario.population.size * years > 1_000_000
+    outcomes: list[BlockOutcome] = []
+    with tqdm(total=scenario.population.size * years, unit="person-yr", unit_scale=True,
+              disable=not show, desc=f"simulating ({name})") as bar:
+        for batch_out in mapper(run_batch, batches):
+            outcomes.extend(batch_out)
+            bar.update(sum(int(o.agg[0, :, 0].sum()) for o in batch_out) * years)
+    outcomes.sort(key=lambda o: o.block)
+    shocks = np.array([[f.frequency, f.severity] for f in
+                       (year_factors(scenario, seed, y, contract_year) for y in range(years))])
+    return Accumulations(scenario, int(seed), int(years), int(contract_year), floor,
+                         np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]), shocks)
