@@ -89,6 +89,17 @@ def special(xp: ModuleType) -> ModuleType:
     return sp
 
 
+def bincount(xp: ModuleType, x, weights=None, minlength: int = 0):
+    """``xp.bincount`` that also takes an empty ``x`` (CuPy's takes the maximum of ``x`` first).
+
+    Weighted counts are float64, unweighted int64, on both backends. On CuPy the additions are
+    atomic, so weighted sums are reproducible to rounding, not bit for bit.
+    """
+    if x.shape[0] == 0:
+        return xp.zeros(minlength, xp.float64 if weights is not None else xp.int64)
+    return xp.bincount(x, weights=weights, minlength=minlength)
+
+
 # ----------------------------------------------------------------------------- counter-based uniforms
 # SplitMix64's increment and finaliser (Steele, Lea & Flood 2014; constants of Stafford's "Mix13").
 # uniform(key, c1, c2, ...) = U(mix(...mix(mix(key + (c1+1)·γ) + (c2+1)·γ)...)): a hash of the key and

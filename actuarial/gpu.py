@@ -40,7 +40,7 @@ import numpy as np
 from . import basic as basicmod
 from . import rng as rngmod
 from . import tables
-from .backend import derive_key, get_array_module, special, to_numpy, uniform
+from .backend import bincount, derive_key, get_array_module, special, to_numpy, uniform
 from .cii import min_deductible
 from .claims import OUT_OF_AREA, year_factors
 from .distributions import Gamma, LogNormal, SplicedPareto
@@ -56,7 +56,7 @@ PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = range(6)
 POISSON_PART = 64.0
 """Poisson means above this are drawn as sums of independent parts (exp(-mean) must not underflow)."""
 
-DEFAULT_BATCH_BLOCKS = {"numpy": 4, "cupy": 64}
+DEFAULT_BATCH_BLOCKS = {"numpy": 4, "cupy": 128}
 """Blocks of 65,536 people per batch: one set of array operations over all of them."""
 
 
@@ -93,7 +93,7 @@ def standard_gamma(xp, shape: float, key: int, *counters):
         x = ndtri(uniform(xp, key, *cs, 2 * attempt))
         v = (1.0 + c * x) ** 3
         u = uniform(xp, key, *cs, 2 * attempt + 1)
-        safe_v = xp.where(v > 0, v, 1.0)
+        safe_v = xp.maximum(v, 1e-300)  # v <= 0 is rejected anyway; keeps the log finite
         ok = (v > 0) & (xp.log(u) < 0.5 * x * x + d - d * safe_v + d * xp.log(safe_v))
         out[active[ok]] = d * v[ok]
         active = active[~ok]
@@ -157,12 +157,16 @@ def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int
     on ``xp`` arrays: the fund pays ``coinsurance`` of the compliant cost above the level's deductible
     (起付标准), and a person's annual total above the cap is cut pro rata over their episodes.
     """
-    ded_l, coins_l = (xp.asarray(a) for a in basicmod.level_terms(basic))
-    ded = xp.where(inpatient, ded_l[level], basic.outpatient.deductible)
-    coins = xp.where(inpatient, coins_l[level], basic.outpatient.coinsurance)
+    # One table: inpatient terms by level, then the outpatient terms at index len(LEVELS).
+    ded_l, coins_l = basicmod.level_terms(basic)
+    ded_t = xp.asarray(np.append(ded_l, basic.outpatient.deductible))
+    coins_t = xp.asarray(np.append(coins_l, basic.outpatient.coinsurance))
+    inp = inpatient.astype(xp.int64)
+    row = level * inp + len(LEVELS) * (1 - inp)
+    ded, coins = ded_t[row], coins_t[row]
     deductible_part = xp.minimum(compliant, ded)
     paid = coins * (compliant - deductible_part)
-    total = xp.bincount(person, weights=paid, minlength=n_people)
+    total = bincount(xp, person, weights=paid, minlength=n_people)
     paid = paid * (basic.annual_cap / xp.maximum(total, basic.annual_cap))[person]  # 1 where under the cap
     return paid, deductible_part
 
@@ -205,7 +209,7 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
             who = xp.arange(pid.shape[0])
         mean = xp.asarray(np.asarray(st.episodes_by_age, float))[band[who]]
         if st.female_factor != 1.0:
-            mean = mean * xp.where(people["female"][who], st.female_factor, 1.0)
+            mean = mean * (1.0 + (st.female_factor - 1.0) * people["female"][who])
         if st.scheme_factor:
             factor = xp.asarray(np.array([st.scheme_factor.get(s, 1.0) for s in SCHEMES]))
             mean = mean * factor[people["scheme"][who]]
@@ -256,7 +260,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
     cells = nb * n_groups
 
     def per_cell(idx, weights=None):
-        out = xp.bincount(idx, weights=weights, minlength=cells)
+        out = bincount(xp, idx, weights=weights, minlength=cells)
         return out.astype(xp.float64)
 
     people_c, premium_c = per_cell(gi), per_cell(gi, premium[people["scheme"]])
@@ -271,10 +275,10 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         oop_c = compliant - paid
         toward = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
         cov = xp.flatnonzero(in_scope[stream])
-        by_location = xp.bincount(person[cov] * kloc + location[cov], weights=toward[cov],
+        by_location = bincount(xp, person[cov] * kloc + location[cov], weights=toward[cov],
                                   minlength=n * kloc).reshape(n, kloc)
-        oop_compliant = xp.bincount(person, weights=oop_c, minlength=n)
-        oop_total = xp.bincount(person, weights=cost - paid, minlength=n)
+        oop_compliant = bincount(xp, person, weights=oop_c, minlength=n)
+        oop_total = bincount(xp, person, weights=cost - paid, minlength=n)
         ge = gi[person]
         agg[year] = xp.stack([
             people_c, premium_c, per_cell(ge), per_cell(ge, cost), per_cell(ge, compliant), per_cell(ge, paid),
@@ -311,9 +315,9 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
     """The heavy pass on an array backend (see :func:`actuarial.engine.accumulate` for the arguments).
 
     xp : "numpy", "cupy" or "auto" (CuPy when a GPU is usable, else numpy).
-    batch_blocks : blocks of 65,536 people simulated together (default 64 on CuPy, 4 on numpy, or
+    batch_blocks : blocks of 65,536 people simulated together (default 128 on CuPy, 4 on numpy, or
         ``chunk_size`` / 65,536 when given); does not change the numbers, only memory and speed.
-        Device memory is roughly 1 kB per person in a batch.
+        Memory is roughly 200-500 bytes per person in a batch (128 blocks: about 2-4 GB).
     """
     from tqdm import tqdm
 

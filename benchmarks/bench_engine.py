@@ -3,6 +3,7 @@ precise break-even premium for a 5-million-insured city, and sweep throughput wi
 
     PYTHONPATH=. python benchmarks/bench_engine.py                 # about 2-4 minutes on 2 cores
     PYTHONPATH=. python benchmarks/bench_engine.py --engine fast --city --workers 2
+    PYTHONPATH=. python benchmarks/bench_engine.py --engine gpu --xp cupy --size 10000000 --years 20 --no-sweep
 
 The baseline is the script an analyst would write first: one generator, the whole
 population at once, per-episode arrays, ``np.add.at`` into per-person totals, inverse-CDF
@@ -32,6 +33,7 @@ from actuarial.engine import accumulate  # noqa: E402
 from actuarial.results import Z95, evaluate  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, Scenario  # noqa: E402
 from actuarial import tables  # noqa: E402
+from actuarial.backend import BackendError, get_array_module  # noqa: E402
 
 GUIDELINE = ROOT / "scenarios" / "provincial_guideline.toml"
 TORNADO = ROOT / "scenarios" / "sweeps" / "provincial_tornado.toml"
@@ -127,8 +129,10 @@ def baseline_claims(sc: Scenario, years: int, seed: int) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- engine
-def engine_kwargs(engine: str) -> dict:
-    """``engine=`` for accumulate when it takes one; the plain engine otherwise."""
+def engine_kwargs(engine: str, xp: str = "auto", batch_blocks: int | None = None) -> dict:
+    """``engine=`` for accumulate when it takes one; the plain engine otherwise (gpu: also ``xp``, batch)."""
+    if engine == "gpu":
+        return {"engine": "gpu", "xp": xp, "chunk_size": batch_blocks and batch_blocks * 65_536}
     if "engine" in inspect.signature(accumulate).parameters:
         return {"engine": engine}
     if engine != "brute":
@@ -136,9 +140,11 @@ def engine_kwargs(engine: str) -> dict:
     return {}
 
 
-def run_engine(sc: Scenario, years: int, seed: int, engine: str, map_fn=None):
+def run_engine(sc: Scenario, years: int, seed: int, engine: str, map_fn=None, **kw):
+    if engine == "gpu":  # CuPy compiles its kernels on first use: warm up on one block-year, untimed
+        accumulate(sc.replace(**{"population.size": 65_536}), 1, seed, progress=False, **engine_kwargs(engine, **kw))
     t0 = time.perf_counter()
-    res = evaluate(accumulate(sc, years, seed, progress=False, map_fn=map_fn, **engine_kwargs(engine)))
+    res = evaluate(accumulate(sc, years, seed, progress=False, map_fn=map_fn, **engine_kwargs(engine, **kw)))
     return res, time.perf_counter() - t0
 
 
@@ -178,7 +184,9 @@ def line(label: str, value: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--engine", choices=("brute", "fast"), default="brute", help="engine passed to accumulate")
+    ap.add_argument("--engine", choices=("brute", "fast", "gpu"), default="brute", help="engine passed to accumulate")
+    ap.add_argument("--xp", choices=("auto", "numpy", "cupy"), default="auto", help="array backend of --engine gpu")
+    ap.add_argument("--batch-blocks", type=int, default=None, help="--engine gpu: blocks of 65,536 people per batch")
     ap.add_argument("--size", type=int, default=1_000_000, help="insured persons (default %(default)s)")
     ap.add_argument("--years", type=int, default=3, help="engine simulated years (default %(default)s)")
     ap.add_argument("--baseline-years", type=int, default=2, help="baseline simulated years (default %(default)s)")
@@ -194,9 +202,14 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     sc = load_scenario(GUIDELINE).replace(**{"population.size": args.size})
-    print(f"Provincial guideline, {args.size:,} insured, seed {args.seed}, engine={args.engine}")
+    try:
+        backend = f" (xp={get_array_module(args.xp).__name__})" if args.engine == "gpu" else ""
+    except BackendError as e:
+        raise SystemExit(str(e)) from None
+    print(f"Provincial guideline, {args.size:,} insured, seed {args.seed}, engine={args.engine}{backend}")
 
-    res, dt = run_engine(sc, args.years, args.seed, args.engine)
+    gpu_kw = {"xp": args.xp, "batch_blocks": args.batch_blocks} if args.engine == "gpu" else {}
+    res, dt = run_engine(sc, args.years, args.seed, args.engine, **gpu_kw)
     py = args.size * args.years
     eng = res.claims_per_capita()
     print(f"engine: {args.years} simulated years")
@@ -232,7 +245,7 @@ def main(argv=None) -> int:
         city = sc.replace(**{"population.size": args.city_size})
         t0 = time.perf_counter()
         with DaskMap(workers=args.workers, processes=not args.threads) as dmap:
-            cres, _ = run_engine(city, run_years, args.seed, args.engine, map_fn=dmap)
+            cres, _ = run_engine(city, run_years, args.seed, args.engine, map_fn=dmap, **gpu_kw)
         cdt = time.perf_counter() - t0
         rate = run_years * args.city_size / cdt
         cbe = cres.break_even_premium()

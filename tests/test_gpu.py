@@ -227,6 +227,18 @@ def test_cupy_without_a_device_is_a_clear_error(monkeypatch):
     assert get_array_module("auto") is np
 
 
+def test_to_numpy_copies_device_arrays_to_the_host():
+    class Device:  # stands for cupy.ndarray: .get() returns the host copy
+        def get(self):
+            return np.arange(3)
+
+    a = np.ones(2)
+    assert to_numpy(a) is a
+    assert np.array_equal(to_numpy(Device()), np.arange(3))
+    assert np.array_equal(to_numpy([1, 2]), [1, 2])
+    assert backend.special(np).ndtri(0.5) == 0.0
+
+
 def test_cli_accepts_the_gpu_engine(capsys):
     from actuarial.cli import main
 
