@@ -118,22 +118,86 @@ def _mix(z):
     return z ^ (z >> _S31)
 
 
+def _u64(xp: ModuleType, c):
+    """A counter as uint64: Python ints become numpy scalars, arrays are cast (wrapping negatives)."""
+    if isinstance(c, (int, np.integer)):
+        return np.uint64(int(c) & 0xFFFFFFFFFFFFFFFF)
+    return xp.asarray(c).astype(xp.uint64)
+
+
+def _hash_body(key, *counters):
+    """The hash on uint64 operands; plain ufunc arithmetic, so ``cupy.fuse`` can compile it whole."""
+    h = key
+    for c in counters:
+        h = _mix(h + (c + np.uint64(1)) * _GAMMA)
+    return h
+
+
+def _uniform_body(key, *counters):
+    # (h >> 11) < 2^53, so adding 0.5 (uint64 + float → float64) and scaling are exact.
+    return ((_hash_body(key, *counters) >> _S11) + 0.5) * _TWO_M53
+
+
 def hash64(xp: ModuleType, key: int, *counters):
     """64-bit hash of ``key`` and the counter arrays (broadcast together), as uint64."""
     h = xp.asarray(np.uint64(int(key) & 0xFFFFFFFFFFFFFFFF))
     with np.errstate(over="ignore"):
-        for c in counters:
-            c = xp.asarray(c).astype(xp.uint64)
-            h = _mix(h + (c + np.uint64(1)) * _GAMMA)
-    return h
+        return _hash_body(h, *(_u64(xp, c) for c in counters))
 
 
 def derive_key(key: int, *counters: int) -> int:
     """A sub-key (Python int) for a purpose, year, stream, ... computed on the host."""
-    return int(hash64(np, key, *(np.uint64(int(c) & 0xFFFFFFFFFFFFFFFF) for c in counters)))
+    return int(hash64(np, key, *counters))
+
+
+_FUSED: dict[int, object] = {}
+_fusion_failed = False
+
+
+def _unfused_uniform(xp: ModuleType, key: int, *counters):
+    h = hash64(xp, key, *counters)
+    return ((h >> _S11).astype(xp.float64) + 0.5) * _TWO_M53
+
+
+def _fused_uniform(xp: ModuleType, arity: int):
+    """``_uniform_body`` compiled by ``cupy.fuse`` into one kernel (fixed arity: fuse traces a call).
+
+    Checked bit for bit against the unfused path on first use, so a fusion that typed a constant
+    differently can never change the numbers, only fall back.
+    """
+    if arity not in _FUSED:
+        import cupy
+
+        bodies = {1: lambda k, a: _uniform_body(k, a),
+                  2: lambda k, a, b: _uniform_body(k, a, b),
+                  3: lambda k, a, b, c: _uniform_body(k, a, b, c),
+                  4: lambda k, a, b, c, d: _uniform_body(k, a, b, c, d),
+                  5: lambda k, a, b, c, d, e: _uniform_body(k, a, b, c, d, e)}
+        fused = cupy.fuse(bodies[arity])
+        probe = [xp.arange(1000, dtype=xp.int64) * (i + 7) - 3 for i in range(arity)]
+        key = 0xFEDCBA9876543210
+        got = fused(np.uint64(key), *(_u64(xp, c) for c in probe))
+        if not bool((got == _unfused_uniform(xp, key, *probe)).all()):
+            raise ArithmeticError("fused uniforms differ from the reference")
+        _FUSED[arity] = fused
+    return _FUSED[arity]
 
 
 def uniform(xp: ModuleType, key: int, *counters):
-    """Uniforms in the open interval (0, 1), one per element of the broadcast counters (float64)."""
-    h = hash64(xp, key, *counters)
-    return ((h >> _S11).astype(xp.float64) + 0.5) * _TWO_M53
+    """Uniforms in the open interval (0, 1), one per element of the broadcast counters (float64).
+
+    On CuPy the hash runs as one fused kernel (about 20 integer operations per draw, otherwise as
+    many kernel launches); should ``cupy.fuse`` fail or disagree, it warns once and uses the unfused
+    path, which gives the same bits.
+    """
+    global _fusion_failed
+    if is_cupy(xp) and not _fusion_failed and 1 <= len(counters) <= 5:
+        try:
+            fused = _fused_uniform(xp, len(counters))
+            return fused(np.uint64(int(key) & 0xFFFFFFFFFFFFFFFF), *(_u64(xp, c) for c in counters))
+        except Exception as e:  # a CuPy version whose fuse lacks an operation used here
+            import warnings
+
+            warnings.warn(f"cupy.fuse unusable for the uniforms ({e!r}); using unfused uniforms (same numbers)")
+            _fusion_failed = True
+    return _unfused_uniform(xp, key, *counters)

@@ -54,6 +54,46 @@ def test_uniforms_are_a_function_of_key_and_counters(xp):
     assert not np.array_equal(to_numpy(backend.uniform(xp, 12, 3, c)), u)
     # numpy and every other backend hash to the same bits.
     assert np.array_equal(to_numpy(backend.hash64(xp, 11, 3, c)), backend.hash64(np, 11, 3, np.arange(200_000)))
+    assert np.array_equal(u, backend.uniform(np, 11, 3, np.arange(200_000)))
+
+
+def _fake_cupy(fuse):
+    """A module named "cupy" that is numpy underneath, with the given ``fuse``."""
+    fake = types.ModuleType("cupy")
+    fake.__getattr__ = lambda name: getattr(np, name)
+
+    def quiet(f):  # numpy warns on scalar uint64 wrap-around, which the hash relies on; CuPy does not
+        g = fuse(f)
+
+        def run(*args):
+            with np.errstate(over="ignore"):
+                return g(*args)
+        return run
+
+    fake.fuse = quiet
+    return fake
+
+
+def test_fused_uniforms_are_checked_against_the_reference(monkeypatch):
+    """The CuPy path compiles the hash with cupy.fuse; here fuse is the identity on numpy."""
+    monkeypatch.setattr(backend, "_FUSED", {})
+    monkeypatch.setattr(backend, "_fusion_failed", False)
+    fake = _fake_cupy(lambda f: f)
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    c = np.arange(1000)
+    assert np.array_equal(backend.uniform(fake, 5, 2, c, c[::-1]), backend.uniform(np, 5, 2, c, c[::-1]))
+    assert set(backend._FUSED) == {3} and not backend._fusion_failed
+
+
+def test_a_fusion_that_disagrees_falls_back_to_the_same_numbers(monkeypatch):
+    monkeypatch.setattr(backend, "_FUSED", {})
+    monkeypatch.setattr(backend, "_fusion_failed", False)
+    fake = _fake_cupy(lambda f: (lambda *args: f(*args) * 0.5))  # e.g. a constant typed differently
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    c = np.arange(1000)
+    with pytest.warns(UserWarning, match="unfused uniforms"):
+        u = backend.uniform(fake, 5, 2, c)
+    assert np.array_equal(u, backend.uniform(np, 5, 2, c)) and backend._fusion_failed
 
 
 @pytest.mark.parametrize("mean", [0.05, 2.5, 150.0])  # 150 > POISSON_PART: drawn in parts
