@@ -236,7 +236,7 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
         location = xp.zeros(m, xp.int64)
         away = xp.flatnonzero(level == OUT_OF_AREA)
         if away.size:
-            location[away] = 1 + categorical(xp, claims.out_of_area.shares()[1:],
+            location[away] = 1 + categorical(xp, claims.out_of_area.shares(),  # shares of LOCATIONS[1:]
                                              uniform(xp, ks, LOCATION, pe[away], rank[away]))
         parts.append((person, xp.full(m, s_idx, xp.int64), level, location, cost, cost * compliant_share[level]))
     return [xp.concatenate(cols) for cols in zip(*parts)]

@@ -148,6 +148,31 @@ def test_basic_payments_match_the_cpu_functions(xp, provincial):
     np.testing.assert_allclose(to_numpy(gded), ded, rtol=1e-12)
 
 
+def test_episode_levels_locations_and_compliant_costs(xp, provincial):
+    """One year of episodes: level mix per stream, out-of-area locations, compliant share, by frequency."""
+    from actuarial.scenario import LEVELS, LOCATIONS
+
+    sc = provincial.replace(**{"population.size": 300_000})
+    people = gpu._population(xp, sc, 1, range(5))
+    person, stream, level, location, cost, compliant = (to_numpy(a) for a in gpu._episodes(xp, sc, people, 99, 1.0, 1.0))
+
+    def close(counts, p):
+        n = counts.sum()
+        p = np.asarray(p) / np.sum(p)
+        assert np.all(np.abs(counts / n - p) <= 4 * np.sqrt(p * (1 - p) / n) + 1e-12), (counts / n, p)
+
+    for s_idx, st in enumerate(sc.claims.streams):
+        sel = stream == s_idx
+        if sel.sum() > 1000:
+            close(np.bincount(level[sel], minlength=len(LEVELS)), [st.level_mix.get(lv, 0.0) for lv in LEVELS])
+    away = level == LEVELS.index("out_of_area")
+    assert away.sum() > 1000 and (location[~away] == 0).all()
+    close(np.bincount(location[away], minlength=len(LOCATIONS))[1:], sc.claims.out_of_area.shares())
+    share = np.array([sc.claims.compliant_percent.get(lv, 100.0) / 100 for lv in LEVELS])
+    np.testing.assert_allclose(compliant, cost * share[level], rtol=1e-15)
+    assert (cost > 0).all() and person.max() < 5 * 65_536
+
+
 # ----------------------------------------------------------------------------- agreement with the CPU engine
 def _episodes_per_capita(acc):
     """Ratio estimate and its SE over the independent (year, block) cells."""
