@@ -174,22 +174,47 @@ def test_episode_levels_locations_and_compliant_costs(xp, provincial):
 
 
 # ----------------------------------------------------------------------------- agreement with the CPU engine
-def _episodes_per_capita(acc):
-    """Ratio estimate and its SE over the independent (year, block) cells."""
-    e = acc.agg[..., AGG_FIELDS.index("episodes")].sum(axis=2).ravel()
+def _per_capita(acc, cells):
+    """Ratio estimate of ``cells`` (per (year, block) totals) per insured, and its SE over the cells."""
     p = acc.agg[..., AGG_FIELDS.index("people")].sum(axis=2).ravel()
+    e = cells.ravel()
     r = e.sum() / p.sum()
     k = e.size
     return r, math.sqrt(k / (k - 1) * ((e - r * p) ** 2).sum()) / p.sum()
 
 
+def _episode_cells(acc):
+    return acc.agg[..., AGG_FIELDS.index("episodes")].sum(axis=2)
+
+
+def _location_cells(acc, loc):
+    """Accumulation (yuan) at location ``loc`` of the kept rows, per (year, block)."""
+    out = np.zeros(acc.agg.shape[:2])
+    np.add.at(out, (acc.rows.year, acc.rows.block), acc.rows.by_location[:, loc])
+    return out
+
+
+METRICS = ("claims_per_capita", "beneficiaries_per_10k", "basic_paid_per_capita", "oop_compliant_per_capita",
+           "catastrophic_per_10k")
+
+
 def _assert_agree(g, b, k=3.0):
-    for m in ("claims_per_capita", "beneficiaries_per_10k", "basic_paid_per_capita"):
+    from actuarial.scenario import LOCATIONS
+
+    for m in METRICS:
         x, y = g.metrics()[m], b.metrics()[m]
         z = (x.value - y.value) / math.hypot(x.se, y.se)
         assert abs(z) < k, f"{m}: gpu {x} vs brute {y} (z = {z:.2f})"
-    (rx, sx), (ry, sy) = _episodes_per_capita(g.accumulations), _episodes_per_capita(b.accumulations)
-    assert abs(rx - ry) < k * math.hypot(sx, sy), f"episodes per capita: {rx} ± {sx} vs {ry} ± {sy}"
+    checks = {"episodes per capita": _episode_cells}
+    checks.update({f"accumulation at {name}": (lambda acc, i=i: _location_cells(acc, i))
+                   for i, name in enumerate(LOCATIONS)})
+    for what, cells in checks.items():
+        (rx, sx), (ry, sy) = _per_capita(g.accumulations, cells(g.accumulations)), \
+            _per_capita(b.accumulations, cells(b.accumulations))
+        if sx == sy == 0:
+            assert rx == ry == 0, what
+            continue
+        assert abs(rx - ry) < k * math.hypot(sx, sy), f"{what}: {rx} ± {sx} vs {ry} ± {sy}"
     assert g.premium_per_capita() == pytest.approx(b.premium_per_capita(), rel=1e-2)
 
 
