@@ -42,10 +42,11 @@ def _cupy() -> ModuleType:
         n = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # CUDA driver missing or broken: CuPy raises its own runtime errors
         raise BackendError(f"xp='cupy': CuPy is installed but no CUDA device can be used ({e}); "
-                           f"use xp='numpy', or run on a machine with an NVIDIA GPU") from None
+                           f"use xp='numpy', or run on a machine with an NVIDIA GPU (and CUDA 12: "
+                           f"`pip install -e .[gpu]` there)") from None
     if n < 1:
         raise BackendError("xp='cupy': CuPy is installed but no CUDA device is present; use xp='numpy', "
-                           "or run on a machine with an NVIDIA GPU")
+                           "or run on a machine with an NVIDIA GPU (and CUDA 12: `pip install -e .[gpu]` there)")
     return cupy
 
 
@@ -174,9 +175,12 @@ def _fused_uniform(xp: ModuleType, arity: int):
                   4: lambda k, a, b, c, d: _uniform_body(k, a, b, c, d),
                   5: lambda k, a, b, c, d, e: _uniform_body(k, a, b, c, d, e)}
         fused = cupy.fuse(bodies[arity])
+        # Calls pass a purpose code as a 0-d array and the rest as 1-d arrays; so does the probe.
         probe = [xp.arange(1000, dtype=xp.int64) * (i + 7) - 3 for i in range(arity)]
+        if arity > 1:
+            probe[0] = 5
         key = 0xFEDCBA9876543210
-        got = fused(np.uint64(key), *(_u64(xp, c) for c in probe))
+        got = fused(np.uint64(key), *(xp.asarray(_u64(xp, c)) for c in probe))
         if not bool((got == _unfused_uniform(xp, key, *probe)).all()):
             raise ArithmeticError("fused uniforms differ from the reference")
         _FUSED[arity] = fused
@@ -194,7 +198,7 @@ def uniform(xp: ModuleType, key: int, *counters):
     if is_cupy(xp) and not _fusion_failed and 1 <= len(counters) <= 5:
         try:
             fused = _fused_uniform(xp, len(counters))
-            return fused(np.uint64(int(key) & 0xFFFFFFFFFFFFFFFF), *(_u64(xp, c) for c in counters))
+            return fused(np.uint64(int(key) & 0xFFFFFFFFFFFFFFFF), *(xp.asarray(_u64(xp, c)) for c in counters))
         except Exception as e:  # a CuPy version whose fuse lacks an operation used here
             import warnings
 

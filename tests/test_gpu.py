@@ -329,6 +329,15 @@ def test_to_numpy_copies_device_arrays_to_the_host():
     assert backend.special(np).ndtri(0.5) == 0.0
 
 
+def test_bincount_takes_empty_input(xp):
+    empty = xp.zeros(0, xp.int64)
+    w = to_numpy(backend.bincount(xp, empty, weights=xp.zeros(0), minlength=3))
+    assert w.dtype == np.float64 and np.array_equal(w, [0.0, 0.0, 0.0])
+    assert np.array_equal(to_numpy(backend.bincount(xp, empty, minlength=2)), [0, 0])
+    assert np.array_equal(to_numpy(backend.bincount(xp, xp.asarray([2, 0, 2]), xp.asarray([1.5, 1.0, 2.0]), 4)),
+                          [1.0, 0.0, 3.5, 0.0])
+
+
 def test_cli_accepts_the_gpu_engine(capsys):
     from actuarial.cli import main
 
