@@ -228,19 +228,21 @@ def test_agrees_with_brute_force(xp, name):
     _assert_agree(g, b)
 
 
-def test_agrees_with_gamma_regions_and_shocks(xp, provincial):
-    """Features no bundled scenario uses together: gamma severities, two regions, year shocks."""
+def test_agrees_with_gamma_regions_shocks_and_trend(xp, provincial):
+    """Features no bundled scenario uses together: gamma severities, two regions, year shocks, and the
+    cost trend of contract year 2."""
     sc = provincial.replace(**{
         "population.size": 200_000,
         "population.regions": [{"name": "city", "share": 0.4, "cost_factor": 1.3},
                                {"name": "county", "share": 0.6, "cost_factor": 0.8}],
         "claims.streams.0.severity.tertiary": {"family": "gamma", "mean": 12_000, "cv": 0.6},
         "claims.streams.0.severity.secondary": {"family": "gamma", "mean": 5_000, "cv": 2.0},
-        "claims.shocks.frequency_sd": 0.1, "claims.shocks.severity_sd": 0.1,
+        "claims.shocks.frequency_sd": 0.1, "claims.shocks.severity_sd": 0.1, "claims.cost_trend_percent": 8,
     })
-    g = simulate(sc, years=4, seed=7, engine="gpu", xp=xp.__name__)
-    b = simulate(sc, years=4, seed=7, progress=False)
+    g = simulate(sc, years=4, seed=7, engine="gpu", xp=xp.__name__, contract_year=2)
+    b = simulate(sc, years=4, seed=7, progress=False, contract_year=2)
     assert np.array_equal(g.accumulations.shocks, b.accumulations.shocks)  # shocks shared by seed
+    assert g.accumulations.contract_year == 2
     _assert_agree(g, b)
 
 
