@@ -109,8 +109,8 @@ def bincount(xp: ModuleType, x, weights=None, minlength: int = 0):
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_TWO_M53 = 2.0 ** -53
+_S30, _S27, _S31, _S12 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(12)
+_TWO_M52 = 2.0 ** -52
 
 
 def _mix(z):
@@ -134,9 +134,14 @@ def _hash_body(key, *counters):
     return h
 
 
+def to_unit(h):
+    """uint64 → (0, 1): the top 52 bits plus one half, times 2^-52. Every step is exact in float64
+    (with 53 bits, 2^53 - 0.5 would round up to 2^53 and give exactly 1), so 0 < u ≤ 1 - 2^-53."""
+    return ((h >> _S12) + 0.5) * _TWO_M52
+
+
 def _uniform_body(key, *counters):
-    # (h >> 11) < 2^53, so adding 0.5 (uint64 + float → float64) and scaling are exact.
-    return ((_hash_body(key, *counters) >> _S11) + 0.5) * _TWO_M53
+    return to_unit(_hash_body(key, *counters))
 
 
 def hash64(xp: ModuleType, key: int, *counters):
@@ -156,8 +161,7 @@ _fusion_failed = False
 
 
 def _unfused_uniform(xp: ModuleType, key: int, *counters):
-    h = hash64(xp, key, *counters)
-    return ((h >> _S11).astype(xp.float64) + 0.5) * _TWO_M53
+    return to_unit(hash64(xp, key, *counters))
 
 
 def _fused_uniform(xp: ModuleType, arity: int):

@@ -51,7 +51,7 @@ from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 GPU_STREAMS = rngmod.stream_id("gpu")
 """First spawn-key entry of this engine's seeds (keeps them apart from the CPU engine's)."""
 
-# Purposes of the draws of one episode stream (second counter of every draw's hash).
+# Purposes of the draws of one episode stream (first counter of every draw's hash).
 PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = range(6)
 POISSON_PART = 64.0
 """Poisson means above this are drawn as sums of independent parts (exp(-mean) must not underflow)."""
@@ -69,8 +69,9 @@ def _key(seed: int, *path: int) -> int:
 def categorical(xp, p, u):
     """Index drawn with probabilities ``p`` (normalised here) by inverse transform of uniforms ``u``."""
     p = np.asarray(p, float)
-    cum = xp.asarray(np.cumsum(p / p.sum()))
-    return xp.minimum(xp.searchsorted(cum, u, side="right"), len(p) - 1)
+    cum = np.cumsum(p / p.sum())
+    cum[np.flatnonzero(p)[-1]:] = 1.0  # rounding can never pick a trailing category of probability 0
+    return xp.searchsorted(xp.asarray(cum), u, side="right")
 
 
 def standard_gamma(xp, shape: float, key: int, *counters):

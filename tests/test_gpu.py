@@ -55,6 +55,9 @@ def test_uniforms_are_a_function_of_key_and_counters(xp):
     # numpy and every other backend hash to the same bits.
     assert np.array_equal(to_numpy(backend.hash64(xp, 11, 3, c)), backend.hash64(np, 11, 3, np.arange(200_000)))
     assert np.array_equal(u, backend.uniform(np, 11, 3, np.arange(200_000)))
+    # The extreme hashes map strictly inside (0, 1): no log(0), no ndtri(1) = inf.
+    ends = to_numpy(backend.to_unit(xp.asarray(np.array([0, 2**64 - 1], np.uint64))))
+    assert ends.dtype == np.float64 and ends.tolist() == [2.0 ** -53, 1 - 2.0 ** -53]
 
 
 def _fake_cupy(fuse):
@@ -127,6 +130,9 @@ def test_spliced_pareto_tail_and_categorical(xp):
     cat = to_numpy(gpu.categorical(xp, [1, 2, 7], backend.uniform(xp, 4, xp.arange(n))))
     freq = np.bincount(cat, minlength=3) / n
     assert np.all(np.abs(freq - [0.1, 0.2, 0.7]) < 4 * np.sqrt(np.array([0.09, 0.16, 0.21]) / n))
+    # Categories of probability 0 are never drawn, even by the uniform closest to 1.
+    edge = xp.asarray([1e-300, 0.3, 1 - 2.0 ** -53])
+    assert to_numpy(gpu.categorical(xp, [0.0, 1 / 3, 2 / 3, 0.0], edge)).tolist() == [1, 1, 2]
 
 
 def test_basic_payments_match_the_cpu_functions(xp, provincial):
