@@ -85,7 +85,7 @@ from .claims import OUT_OF_AREA, YearFactors, year_factors
 from .cii import min_deductible
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, _cost_at_amount, compound, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, _cost_at_amount, count_pgf, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
@@ -165,10 +165,10 @@ class CellTables:
     z_e: float
     z_r: float
     expected: np.ndarray  # expected_per_person
-    catastrophic: float  # P(total out-of-pocket > threshold)
+    catastrophic: float  # P(total out-of-pocket > threshold) (nan when not computed here)
     unit_levels: list  # per in-scope stream: (levels × top+1) joint pmf of (level, rounded-up units)
     tails: dict  # per enumerated stream position: (m_k+1, top+1) array, tails[n, r] = P(D^n ≥ r)
-    scale: float  # cost multiplier of the cell in this year (region × severity shock)
+    scale: float  # cost multiplier the proposal is tabulated at (region × table severity ≥ the year's)
 
 
 def _grid(floor: float) -> tuple[float, int]:
@@ -179,18 +179,67 @@ def _grid(floor: float) -> tuple[float, int]:
     return step, int(math.ceil(floor / step - 1e-9))
 
 
+SEVERITY_GRID = 0.02
+"""With shocks, proposal tables are tabulated at year severities on a log grid of this spacing."""
+
+
+def table_severity(severity: float, shocks: bool) -> float:
+    """The severity multiplier the proposal tables use: the year's own without shocks, else the
+    next point ≥ it of a log grid (so tables are shared across years; costs are then scaled down)."""
+    if not shocks:
+        return severity
+    b = math.exp(math.ceil(math.log(severity) / SEVERITY_GRID) * SEVERITY_GRID)
+    return b if b >= severity else b * math.exp(SEVERITY_GRID)
+
+
+def _unit_joint(scenario: Scenario, k: int, scale: float, top: int, cache: dict) -> np.ndarray:
+    """(levels × top+1) joint pmf of (level, rounded-up grid units) of one episode of stream ``k``."""
+    key = ("unit", k, scale, top)
+    if key not in cache:
+        stream = scenario.claims.streams[k]
+        step = cache["step"]  # the grid step (yuan), set by build_tables
+        joint = np.zeros((len(LEVELS), top + 1))
+        for l_idx, lvl in enumerate(LEVELS):
+            if stream.level_mix.get(lvl, 0.0) > 0:
+                one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
+                joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1,
+                                                                   rounding="up")
+        cache[key] = joint / joint.sum()
+    return cache[key]
+
+
+def _folds(scenario: Scenario, k: int, scale: float, top: int, m: int, cache: dict) -> np.ndarray:
+    """D_k^n, n = 0..m: n-fold truncated convolutions of stream ``k``'s unit pmf (cached, grown on demand)."""
+    key = ("folds", k, scale, top)
+    d = cache.get(key, np.eye(1, top + 1))
+    if d.shape[0] < m + 1:
+        unit = _unit_joint(scenario, k, scale, top, cache).sum(axis=0)
+        start = d.shape[0]
+        d = np.concatenate([d, np.zeros((m + 1 - start, top + 1))])
+        for n in range(start, m + 1):
+            d[n] = _truncated_conv(d[n - 1], unit, top)
+        cache[key] = d
+    return d[:m + 1]
+
+
 def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float,
-                 cache: dict | None = None) -> CellTables:
+                 cache: dict | None = None, *, severity: float | None = None,
+                 catastrophic: bool = True) -> CellTables:
     """The proposal tables of one risk cell in a year with ``factors``.
 
-    ``cache`` keeps what depends only on (stream, cost scale) — unit pmfs and their n-fold
-    convolutions — so cells of one region share them.
+    ``severity`` (≥ ``factors.severity``; default equal) is the severity multiplier the proposal
+    (unit pmfs, T(n)) is tabulated at; counts use the year's frequency. ``cache`` keeps what depends
+    only on (stream, cost scale) — unit pmfs, their n-fold convolutions and T(n) — so cells and
+    years share them. ``catastrophic=False`` skips P(out-of-pocket > threshold) (the engine
+    computes it for all cells at once).
     """
     cache = {} if cache is None else cache
     cii = scenario.cii
     step, top = _grid(floor)
-    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
-    streams, pmfs, d_units, unit_levels = [], [], [], []
+    cache["step"] = step
+    severity = factors.severity if severity is None else severity
+    scale = severity * scenario.population.regions[cell.region].cost_factor
+    streams, pmfs, unit_levels = [], [], []
     for k, stream in enumerate(scenario.claims.streams):
         if cii.scope and stream.disease not in cii.scope:
             continue
@@ -200,17 +249,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             continue
         streams.append(k)
         pmfs.append(count_pmf(mean, stream.dispersion, prev))
-        if ("unit", k, scale, top) not in cache:
-            joint = np.zeros((len(LEVELS), top + 1))
-            for l_idx, lvl in enumerate(LEVELS):
-                if stream.level_mix.get(lvl, 0.0) > 0:
-                    one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
-                    joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1,
-                                                                       rounding="up")
-            cache["unit", k, scale, top] = joint / joint.sum()
-        joint = cache["unit", k, scale, top]
-        unit_levels.append(joint)
-        d_units.append(joint.sum(axis=0))
+        unit_levels.append(_unit_joint(scenario, k, scale, top, cache))
     positive = np.array([1 - p[0] for p in pmfs])
     # With a floor of 0 every positive accumulation is kept: no stream is enumerated, so every
     # person with an in-scope episode is a candidate (set R).
@@ -228,27 +267,20 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     weights = accept = np.zeros(0)
     tails: dict = {}
     if len(enumerated):
-        folds = []
-        for i in enumerated:  # D_k^n, n = 0..m_k: n-fold convolutions, lumped at top
-            key = ("folds", streams[i], scale, top)
-            d = cache.get(key, np.eye(1, top + 1))
-            if d.shape[0] < caps[i] + 1:
-                d = np.concatenate([d, np.zeros((caps[i] + 1 - d.shape[0], top + 1))])
-                for n in range(cache[key].shape[0] if key in cache else 1, caps[i] + 1):
-                    d[n] = _truncated_conv(d[n - 1], d_units[i], top)
-                cache[key] = d
-            d = d[:caps[i] + 1]
-            folds.append(d)
+        folds = [_folds(scenario, streams[i], scale, top, caps[i], cache) for i in enumerated]
+        for i, d in zip(enumerated, folds):
             tails[i] = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
-        prefix = folds[0]
-        for d in folds[1:-1]:
-            prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
-        last = folds[-1] if len(folds) > 1 else None
-        if last is None:
-            t = prefix[:, top]
-        else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
-            t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
-        t = np.clip(t, 0.0, 1.0)
+        key = ("T", tuple(streams[i] for i in enumerated), tuple(caps[i] for i in enumerated), scale, top)
+        if key not in cache:  # T(n) on the grid of enumerated counts: depends on costs only, not on the cell
+            prefix = folds[0]
+            for d in folds[1:-1]:
+                prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
+            if len(folds) == 1:
+                t = prefix[:, top]
+            else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
+                t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
+            cache[key] = np.clip(t, 0.0, 1.0)
+        t = cache[key]
         shape = tuple(caps[i] + 1 for i in enumerated)
         grid = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
         p = np.ones(t.size)
@@ -261,20 +293,43 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         vectors = np.zeros((int(keep.sum()), len(streams)), int)
         vectors[:, enumerated] = grid[keep]
         weights, accept = (t * p)[keep], t[keep]
-    thr = cii.catastrophic_threshold
-    # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
-    parts = []
-    for k, stream in enumerate(scenario.claims.streams):
-        mean, prev = stream_mean(stream, cell) * factors.frequency, stream_prevalence(stream, cell)
-        if mean > 0 and prev > 0:
-            if ("oop", k, scale) not in cache:
-                cache["oop", k, scale] = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
-            parts.append((cache["oop", k, scale], mean, stream.dispersion, prev))
-    oop = compound(parts, 1 << 12)
-    over = 1.0 - oop[:250].sum() - 0.5 * oop[250]  # the grid point at the threshold straddles it
+    over = float(catastrophic_probabilities(scenario, [cell], factors, cache)[0]) if catastrophic else math.nan
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
                       vectors, weights, accept, ok, float(weights.sum()), z_r,
-                      expected_per_person(scenario, cell, factors), float(over), unit_levels, tails, scale)
+                      expected_per_person(scenario, cell, factors), over, unit_levels, tails, scale)
+
+
+def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
+                               cache: dict) -> np.ndarray:
+    """P(total out-of-pocket > catastrophic threshold) per person-year of each cell (exact grid, step
+    threshold/250), all cells in one batched transform (as :func:`actuarial.exact.compound`)."""
+    thr = scenario.cii.catastrophic_threshold
+    size = 1 << 12
+    theta = 10.0 / size
+    tilt = np.exp(-theta * np.arange(size))
+    regions = np.array([c.region for c in cells])
+    log_t = np.zeros((len(cells), size // 2 + 1), complex)
+    for k, stream in enumerate(scenario.claims.streams):
+        mean = np.array([stream_mean(stream, c) for c in cells]) * factors.frequency
+        prev = np.array([stream_prevalence(stream, c) for c in cells])
+        live = (mean > 0) & (prev > 0)
+        if not live.any():
+            continue
+        phis = {}
+        for r in np.unique(regions[live]):
+            scale = factors.severity * scenario.population.regions[r].cost_factor
+            # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
+            if ("oop", k, scale) not in cache:
+                pmf = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
+                padded = np.zeros(size)
+                padded[:pmf.size] = pmf
+                cache["oop", k, scale] = np.fft.rfft(padded * tilt)
+            phis[r] = cache["oop", k, scale]
+        phi = np.stack([phis.get(r, np.ones(size // 2 + 1)) for r in regions])
+        g = count_pgf(phi, np.where(live, mean, 0.0)[:, None], stream.dispersion, np.where(live, prev, 0.0)[:, None])
+        log_t += np.log(g)
+    oop = np.maximum(np.fft.irfft(np.exp(log_t), size, axis=-1) / tilt, 0.0)
+    return 1.0 - oop[:, :250].sum(axis=1) - 0.5 * oop[:, 250]  # the grid point at the threshold straddles it
 
 
 def _draw(pmf: np.ndarray, g: np.random.Generator, size: int) -> np.ndarray:
@@ -370,77 +425,108 @@ def _row_search(cum: np.ndarray, row: np.ndarray, target: np.ndarray) -> np.ndar
     return np.searchsorted(flat, 2 * row + target, side="right") - row * cum.shape[1]
 
 
-def draw_conditioned(scenario: Scenario, tab: CellTables, picks: np.ndarray, owners: np.ndarray,
-                     g: np.random.Generator, step: float, top: int):
-    """Episodes of people with in-scope count vectors ``tab.vectors[picks]``, drawn exactly from
-    their law given Σu ≥ top — sequentially, no rejection.
+def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, top: int, cache: dict) -> np.ndarray:
+    """tails[u, x] = P(min(Σ units of the episodes in count vector subs[u], top) ≥ x), x = 0..top.
 
-    Each person's episodes are put in a fixed order (stream by stream). Episode i's units have
-    P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the units still missing,
-    the second factor from truncated convolutions of the later episodes' unit pmfs; then
-    (level, cost) are drawn given the grid cell of the units, by the inverse survival function of
-    the severity between the cell's bounds. Vectorised over all people with the same number of
-    episodes.
+    Products of the per-stream n-fold tables' transforms (no wrap: the padded length exceeds the
+    largest possible sum of lumped parts); tails[:, 0] = 1 and the empty vector has tails 1[x = 0].
     """
-    vecs = tab.vectors
-    n_pos = vecs.shape[1]
-    d = np.stack([lv.sum(axis=0) for lv in tab.unit_levels])  # (positions × top+1)
+    n_streams = subs.shape[1]
+    present = [k for k in range(n_streams) if subs[:, k].any()]
+    nfft = 1 << int(math.ceil(math.log2(max(len(present), 1) * (top + 1) + 1)))
+    prod = np.ones((subs.shape[0], nfft // 2 + 1), complex)
+    for k in present:
+        d = _folds(scenario, k, scale, top, int(subs[:, k].max()), cache)
+        prod *= np.fft.rfft(d, nfft, axis=1)[subs[:, k]]
+    pmf = np.maximum(np.fft.irfft(prod, nfft, axis=1)[:, :top], 0.0)
+    full = np.concatenate([pmf, np.maximum(1.0 - pmf.sum(axis=1, keepdims=True), 0.0)], axis=1)
+    tails = np.cumsum(full[:, ::-1], axis=1)[:, ::-1]
+    tails[:, 0] = 1.0
+    return tails
+
+
+ROW_CHUNK = 8192
+"""Weight rows (each top+1 floats) built at once in the sequential sampler."""
+
+
+def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owners: np.ndarray, scale: float,
+                     g: np.random.Generator, step: float, top: int, cache: dict):
+    """Episodes of people with in-scope count vectors ``vecs[inv]`` (``vecs``: distinct vectors × all
+    streams; ``inv``: one index per person), drawn exactly from their law given Σu ≥ top at cost scale ``scale`` — sequentially, no rejection.
+
+    Each person's episodes are put in a fixed order (by stream). Episode i's units have
+    P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the units still missing,
+    the second factor from the transforms of the later episodes' count vector; then (level, cost)
+    are drawn given the grid cell of the units, by the inverse survival function of the severity
+    between the cell's bounds. Vectorised over every person at once (all cells of one cost scale):
+    one step per episode index, with one weight row per distinct (stream, later episodes, r).
+    Once r = 0, or at the last episode, the units are drawn from the unit pmf truncated below r.
+    """
+    n_streams = vecs.shape[1]
+    n_of = vecs.sum(axis=1)
+    n_max = int(n_of.max())
+    # seq[v, j]: stream of the j-th episode; later[v, j]: count vector of the episodes after it.
+    seq = np.full((len(vecs), n_max), -1)
+    later = np.zeros((len(vecs), n_max, n_streams), int)
+    for v, vec in enumerate(vecs):
+        order = np.repeat(np.arange(n_streams), vec)
+        seq[v, :order.size] = order
+        later[v, :order.size] = vec - np.cumsum(np.eye(n_streams, dtype=int)[order], axis=0)
+    subs, sub_of = np.unique(later.reshape(-1, n_streams), axis=0, return_inverse=True)
+    sub_of = sub_of.reshape(len(vecs), n_max)
+    tails = _suffix_tails(scenario, subs, scale, top, cache)
+    d = np.zeros((n_streams, top + 1))
+    for k in np.unique(seq[seq >= 0]):
+        d[k] = _unit_joint(scenario, int(k), scale, top, cache).sum(axis=0)
     cum_d = np.cumsum(d, axis=1)
-    total = vecs.sum(axis=1)[picks]
     grid = np.arange(top + 1)
-    by_pos: dict = {}
-    for n in np.unique(total):
-        sel = total == n
-        vs, inv = np.unique(picks[sel], return_inverse=True)
-        owner = owners[sel]
-        k = owner.size
-        seq = np.stack([np.repeat(np.arange(n_pos), vecs[v]) for v in vs])  # (vectors × n) positions
-        # tails[v, i, r] = P(min(u_i + … + u_{n−1}, top) ≥ r): for one stream the n-fold tables,
-        # otherwise truncated convolutions of the later episodes' unit pmfs.
-        tails = np.zeros((vs.size, n + 1, top + 1))
-        single = (vecs[vs] > 0).sum(axis=1) == 1
-        if single.any():
-            tails[single] = np.stack([tab.tails[p][n - np.arange(n + 1)] for p in seq[single, 0]])
-        if (~single).any():
-            suffix = np.zeros(((~single).sum(), n + 1, top + 1))
-            suffix[:, n, 0] = 1.0
-            for i in range(n - 1, 0, -1):
-                suffix[:, i] = _truncated_conv(suffix[:, i + 1], d[seq[~single, i]], top)
-            tails[~single] = np.cumsum(suffix[..., ::-1], axis=-1)[..., ::-1]
-        r = np.full(k, top)
-        units = np.empty((k, n), int)
-        for i in range(n):
-            if i == n - 1:  # last episode: P(u = a) on a ≥ r
-                p_i = seq[inv, i]
-                lo = np.where(r > 0, cum_d[p_i, np.maximum(r - 1, 0)], 0.0) / cum_d[p_i, -1]
-                hit = _row_search(cum_d, p_i, lo + g.random(k) * (1 - lo))
-            else:  # one weight row per (vector, r) present
-                keys, row = np.unique(inv * (top + 1) + r, return_inverse=True)
-                kv, kr = keys // (top + 1), keys % (top + 1)
-                need = kr[:, None] - grid[None, :]
-                rest = np.take_along_axis(tails[kv, i + 1], np.clip(need, 0, top), axis=1)
-                w = d[seq[kv, i]] * np.where(need <= 0, 1.0, rest)
-                hit = _row_search(np.cumsum(w, axis=1), row, g.random(k))
-            units[:, i] = np.clip(hit, 0, top)
-            r = np.maximum(r - units[:, i], 0)
-        pos_of = seq[inv]
-        owner_of = np.broadcast_to(owner[:, None], (k, n))
-        for pos in np.unique(pos_of):
-            m = pos_of == pos
-            by_pos.setdefault(int(pos), []).append((units[m], owner_of[m]))
-    parts = [_episodes_in_cells(scenario, tab, pos, np.concatenate([a for a, _ in lst]),
-                                np.concatenate([o for _, o in lst]), g, step, top)
-             for pos, lst in sorted(by_pos.items())]
+    k_all = inv.size
+    r = np.full(k_all, top)
+    picks_n = n_of[inv]
+    out_owner, out_stream, out_units = [], [], []
+    for j in range(n_max):
+        idx = np.flatnonzero(picks_n > j)
+        v = inv[idx]
+        st = seq[v, j]
+        rj = r[idx]
+        a = np.empty(idx.size, int)
+        direct = (picks_n[idx] == j + 1) | (rj == 0)
+        if direct.any():  # P(u = a) on a ≥ r
+            p_i, rr = st[direct], rj[direct]
+            lo = np.where(rr > 0, cum_d[p_i, np.maximum(rr - 1, 0)], 0.0) / cum_d[p_i, -1]
+            a[direct] = _row_search(cum_d, p_i, lo + g.random(p_i.size) * (1 - lo))
+        cond = np.flatnonzero(~direct)
+        if cond.size:
+            pair = st[cond] * len(subs) + sub_of[v[cond], j]
+            keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
+            u = g.random(cond.size)
+            for lo_k in range(0, keys.size, ROW_CHUNK):
+                kk = keys[lo_k:lo_k + ROW_CHUNK]
+                ks, ksub, kr = kk // (top + 1) // len(subs), kk // (top + 1) % len(subs), kk % (top + 1)
+                need = np.clip(kr[:, None] - grid[None, :], 0, top)
+                w = d[ks] * tails[ksub[:, None], need]
+                sel = (row >= lo_k) & (row < lo_k + kk.size)
+                a[cond[sel]] = _row_search(np.cumsum(w, axis=1), row[sel] - lo_k, u[sel])
+        a = np.clip(a, 0, top)
+        r[idx] = np.maximum(rj - a, 0)
+        out_owner.append(owners[idx])
+        out_stream.append(st)
+        out_units.append(a)
+    owner, stream, units = (np.concatenate(x) for x in (out_owner, out_stream, out_units))
+    parts = []
+    for k in np.unique(stream):
+        m = stream == k
+        parts.append(_episodes_in_cells(scenario, int(k), _unit_joint(scenario, int(k), scale, top, cache), scale,
+                                        units[m], owner[m], g, step, top))
     return tuple(np.concatenate(c) for c in zip(*parts))
 
 
-def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndarray, owner: np.ndarray,
-                       g: np.random.Generator, step: float, top: int):
-    """(level, cost) of episodes of in-scope stream ``pos`` given their rounded-up units ``a``."""
-    joint = tab.unit_levels[pos][:, a]  # (levels × episodes): P(level, units = a)
+def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndarray, scale: float, a: np.ndarray,
+                       owner: np.ndarray, g: np.random.Generator, step: float, top: int):
+    """(level, cost) of episodes of stream ``stream_idx`` at cost scale ``scale`` given their rounded-up units ``a``."""
+    joint = unit_levels[:, a]  # (levels × episodes): P(level, units = a)
     cl = np.cumsum(joint, axis=0)
     level = np.minimum((cl < g.random(a.size) * cl[-1]).sum(axis=0), len(LEVELS) - 1).astype(np.int8)
-    stream_idx = int(tab.streams[pos])
     st = scenario.claims.streams[stream_idx]
     cost = np.empty(a.size)
     u = g.random(a.size)
@@ -454,13 +540,13 @@ def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndar
 
         def cost_at(y):  # the cost (before the scale) at amount y, with amount_cdf's convention at 0
             x = np.where(y <= 0, knot if a0 == 0 else 0.0, _cost_at_amount(np.maximum(y, 0.0), a0, knot, a1))
-            return x / tab.scale
+            return x / scale
 
         x_lo = np.where(aa == 0, 0.0, cost_at((aa - 1) * step))
         x_hi = np.where(aa == top, np.inf, cost_at(aa * step))
         s_lo = sev.sf(x_lo)
         s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
-        cost[sel] = tab.scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
+        cost[sel] = scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
     location = np.zeros(a.size, np.int8)
     away = level == OUT_OF_AREA
     if away.any():
@@ -492,17 +578,24 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
     conditioned = []  # set E: (cell index, table, vector indices, units)
     free = []  # set R: (cell index, count matrix over all streams, units)
+    # With shocks the proposal is tabulated at a grid severity ≥ the year's (tables shared across
+    # years); conditioned costs are scaled down by ``shrink`` afterwards, which only lowers
+    # accumulations, so the candidates still cover every person-year that reaches the floor.
+    severity = table_severity(factors.severity, scenario.claims.shocks.enabled)
+    shrink = factors.severity / severity
+    catastrophic = catastrophic_probabilities(scenario, [c for _, c, _ in cells], factors, tables)
     for c_idx, (_, cell, poor) in enumerate(cells):
         key = (cell, factors.frequency, factors.severity)
-        if key not in tables:
-            tables[key] = build_tables(scenario, cell, factors, floor, tables)
-        tab = tables[key]
+        tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=severity,
+                                              catastrophic=False)
+        if not scenario.claims.shocks.enabled:  # a shocked year's own tables are not met again
+            tables[key] = tab
         n = np.tile(counts[:, c_idx], n_years)
         grp = 2 * cell.scheme + int(poor)
         agg[:, grp, 0] += n
         agg[:, grp, 1] += n * premium[cell.scheme]
         agg[:, grp, 2:6] += n[:, None] * tab.expected
-        agg[:, grp, 8] += n * tab.catastrophic
+        agg[:, grp, 8] += n * catastrophic[c_idx]
         if not len(tab.streams):
             continue
         rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
@@ -528,9 +621,30 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     scale = factors.severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
     chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
     offset = 0
-    for _, tab, pick, u in conditioned:
-        chosen.append(draw_conditioned(scenario, tab, pick, offset + np.arange(u.size), g, step, top))
-        offset += u.size
+    if conditioned:  # one sequential sampler per cost scale (region), across all cells
+        starts = np.cumsum([0] + [p.size for _, _, p, _ in conditioned])
+        for sc_val in sorted({tab.scale for _, tab, _, _ in conditioned}):
+            # Distinct count vectors without sorting the candidates: the vectors each cell used
+            # (bincount), made distinct across cells, then looked up per candidate.
+            parts = [(i, tab, p, np.flatnonzero(np.bincount(p, minlength=len(tab.vectors))))
+                     for i, (_, tab, p, _) in enumerate(conditioned) if tab.scale == sc_val]
+            used = np.zeros((sum(m.size for *_, m in parts), n_streams), int)
+            at = 0
+            for _, tab, _, mine in parts:
+                used[at:at + mine.size, tab.streams] = tab.vectors[mine]
+                at += mine.size
+            distinct, code = np.unique(used, axis=0, return_inverse=True)
+            code, inv, who, at = code.ravel(), [], [], 0
+            for i, tab, pick, mine in parts:
+                local = np.zeros(len(tab.vectors), int)
+                local[mine] = code[at:at + mine.size]
+                inv.append(local[pick])
+                who.append(starts[i] + np.arange(pick.size))
+                at += mine.size
+            owner, stream, level, location, cost, compliant = draw_conditioned(
+                scenario, distinct, np.concatenate(inv), np.concatenate(who), float(sc_val), g, step, top, tables)
+            chosen.append((owner, stream, level, location, cost * shrink, compliant * shrink))
+        offset = int(starts[-1])
     if free:
         mat = np.concatenate([m for _, m, _ in free])
         owner, *cols = draw_episodes(scenario, mat, scale[offset:], g)
