@@ -154,7 +154,8 @@ def count_pmf(mean: float, dispersion: float, prevalence: float = 1.0, tol: floa
             log_q = math.log(mean / (r + mean))
             log_p = math.log(r / (r + mean))
             p = np.exp(special.gammaln(n + r) - special.gammaln(r) - special.gammaln(n + 1) + r * log_p + n * log_q)
-        if 1 - p.sum() < tol or n_max > 100_000:
+        # The second test stops where rounding keeps 1 − Σp just above tol though the tail is gone.
+        if 1 - p.sum() < tol or p[n_max // 2:].sum() < 1e-3 * tol or n_max > 100_000:
             break
         n_max *= 2
     p = prevalence * p

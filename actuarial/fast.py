@@ -302,9 +302,10 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
 def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
                                cache: dict) -> np.ndarray:
     """P(total out-of-pocket > catastrophic threshold) per person-year of each cell (exact grid, step
-    threshold/250), all cells in one batched transform (as :func:`actuarial.exact.compound`)."""
+    threshold/250), all cells in one batched transform (as :func:`actuarial.exact.compound`; 1,024
+    points, so mass beyond four thresholds is damped by e^(−10) before it could wrap)."""
     thr = scenario.cii.catastrophic_threshold
-    size = 1 << 12
+    size = 1 << 10
     theta = 10.0 / size
     tilt = np.exp(-theta * np.arange(size))
     regions = np.array([c.region for c in cells])
@@ -480,22 +481,25 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
         d[k] = _unit_joint(scenario, int(k), scale, top, cache).sum(axis=0)
     cum_d = np.cumsum(d, axis=1)
     grid = np.arange(top + 1)
-    k_all = inv.size
-    r = np.full(k_all, top)
-    picks_n = n_of[inv]
-    out_owner, out_stream, out_units = [], [], []
+    # ``alive``: people still short of the floor with episodes left. Once r = 0 the episodes left
+    # are unconditioned: they are drawn in one go at the end (``free``), without grid units.
+    alive = np.arange(inv.size)
+    r = np.full(inv.size, top)
+    n_left = n_of[inv]
+    out_owner, out_stream, out_units, free_who, free_counts = [], [], [], [], []
     for j in range(n_max):
-        idx = np.flatnonzero(picks_n > j)
-        v = inv[idx]
+        if not alive.size:
+            break
+        v = inv[alive]
         st = seq[v, j]
-        rj = r[idx]
-        a = np.empty(idx.size, int)
-        direct = (picks_n[idx] == j + 1) | (rj == 0)
-        if direct.any():  # P(u = a) on a ≥ r
-            p_i, rr = st[direct], rj[direct]
-            lo = np.where(rr > 0, cum_d[p_i, np.maximum(rr - 1, 0)], 0.0) / cum_d[p_i, -1]
-            a[direct] = _row_search(cum_d, p_i, lo + g.random(p_i.size) * (1 - lo))
-        cond = np.flatnonzero(~direct)
+        rj = r[alive]
+        a = np.empty(alive.size, int)
+        last = n_left[alive] == j + 1
+        if last.any():  # P(u = a) on a ≥ r
+            p_i, rr = st[last], rj[last]
+            lo = cum_d[p_i, rr - 1] / cum_d[p_i, -1]
+            a[last] = _row_search(cum_d, p_i, lo + g.random(p_i.size) * (1 - lo))
+        cond = np.flatnonzero(~last)
         if cond.size:
             pair = st[cond] * len(subs) + sub_of[v[cond], j]
             keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
@@ -505,19 +509,28 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
                 ks, ksub, kr = kk // (top + 1) // len(subs), kk // (top + 1) % len(subs), kk % (top + 1)
                 need = np.clip(kr[:, None] - grid[None, :], 0, top)
                 w = d[ks] * tails[ksub[:, None], need]
-                sel = (row >= lo_k) & (row < lo_k + kk.size)
+                sel = (row >= lo_k) & (row < lo_k + kk.size) if keys.size > ROW_CHUNK else slice(None)
                 a[cond[sel]] = _row_search(np.cumsum(w, axis=1), row[sel] - lo_k, u[sel])
         a = np.clip(a, 0, top)
-        r[idx] = np.maximum(rj - a, 0)
-        out_owner.append(owners[idx])
+        r[alive] = rj = np.maximum(rj - a, 0)
+        out_owner.append(owners[alive])
         out_stream.append(st)
         out_units.append(a)
+        done = (rj == 0) & ~last
+        if done.any():
+            free_who.append(owners[alive[done]])
+            free_counts.append(later[v[done], j])
+        alive = alive[(rj > 0) & ~last]
     owner, stream, units = (np.concatenate(x) for x in (out_owner, out_stream, out_units))
     parts = []
     for k in np.unique(stream):
         m = stream == k
         parts.append(_episodes_in_cells(scenario, int(k), _unit_joint(scenario, int(k), scale, top, cache), scale,
                                         units[m], owner[m], g, step, top))
+    if free_who:
+        who = np.concatenate(free_who)
+        row, *cols = draw_episodes(scenario, np.concatenate(free_counts), np.full(who.size, scale), g)
+        parts.append((who[row], *cols))
     return tuple(np.concatenate(c) for c in zip(*parts))
 
 

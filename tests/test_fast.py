@@ -40,8 +40,11 @@ def agree(a, b, metrics=METRICS, k=3.0):
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_agrees_with_brute_force_on_bundled_scenarios(path):
     sc = load_scenario(path).replace(**{"population.size": 150_000})
+    # Henan's brute beneficiaries at seed 3 sit about 2 SE above a 6M-person-year brute run
+    # (51.9 ± 0.3 per 10k, which 20M fast person-years match: 51.8 ± 0.2); 16 fast years keep the
+    # fast side's own noise small so that this does not push |z| past 3.
     brute = simulate(sc, years=4, seed=3, progress=False)
-    fast = simulate(sc, years=8, seed=4, engine="fast")
+    fast = simulate(sc, years=16, seed=4, engine="fast")
     agree(fast, brute)
     assert fast.premium_per_capita() == pytest.approx(brute.premium_per_capita(), rel=1e-2)
 
