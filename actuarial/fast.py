@@ -179,6 +179,8 @@ def _grid(floor: float) -> tuple[float, int]:
     return step, int(math.ceil(floor / step - 1e-9))
 
 
+SHOCK_YEARS = 10
+"""With shocks, simulated years per unit of work (years on one severity grid point share a sampler)."""
 SEVERITY_GRID = 0.02
 """With shocks, proposal tables are tabulated at year severities on a log grid of this spacing."""
 
@@ -572,13 +574,15 @@ def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndar
 # --------------------------------------------------------------------------- simulated years
 def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_year: int, floor: float,
                    counts: np.ndarray, cells: list, tables: dict):
-    """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``, which share
-    one set of year factors (all years when there are no shocks; one year otherwise).
+    """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``.
 
+    Years with equal factors (all of them without shocks) share their tables and multinomial
+    draws; with shocks each year has its own count laws, but years whose severities fall on the
+    same grid point share the proposal tables and one sequential sampler.
     ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
     """
     claims, cii = scenario.claims, scenario.cii
-    factors = year_factors(scenario, seed, years[0], contract_year)
+    year_f = [year_factors(scenario, seed, y, contract_year) for y in years]
     g = rngmod.generator(seed, FAST, 1, contract_year, years[0], len(years))
     n_years, n_blocks = len(years), counts.shape[0]
     n_units = n_years * n_blocks  # unit = (year, block)
@@ -589,58 +593,66 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
                         for s in SCHEMES])
     agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
-    conditioned = []  # set E: (cell index, table, vector indices, units)
-    free = []  # set R: (cell index, count matrix over all streams, units)
+    conditioned = []  # set E: (cell index, table, vector indices, units, factor index)
+    free = []  # set R: (cell index, count matrix over all streams, units, factor index)
+    distinct_f = sorted(set(year_f), key=year_f.index)
     # With shocks the proposal is tabulated at a grid severity ≥ the year's (tables shared across
     # years); conditioned costs are scaled down by ``shrink`` afterwards, which only lowers
     # accumulations, so the candidates still cover every person-year that reaches the floor.
-    severity = table_severity(factors.severity, scenario.claims.shocks.enabled)
-    shrink = factors.severity / severity
-    catastrophic = catastrophic_probabilities(scenario, [c for _, c, _ in cells], factors, tables)
-    for c_idx, (_, cell, poor) in enumerate(cells):
-        key = (cell, factors.frequency, factors.severity)
-        tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=severity,
-                                              catastrophic=False)
-        if not scenario.claims.shocks.enabled:  # a shocked year's own tables are not met again
-            tables[key] = tab
-        n = np.tile(counts[:, c_idx], n_years)
-        grp = 2 * cell.scheme + int(poor)
-        agg[:, grp, 0] += n
-        agg[:, grp, 1] += n * premium[cell.scheme]
-        agg[:, grp, 2:6] += n[:, None] * tab.expected
-        agg[:, grp, 8] += n * catastrophic[c_idx]
-        if not len(tab.streams):
-            continue
-        rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
-        split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
-        k_e, k_r = split[:, 0], split[:, 1]
-        pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
-        if pick.size:
-            conditioned.append((c_idx, tab, pick, np.repeat(np.arange(n_units), k_e)))
-        if k_r.sum():
-            mat = np.zeros((int(k_r.sum()), n_streams), int)
-            mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
-            free.append((c_idx, mat, np.repeat(np.arange(n_units), k_r)))
+    t_sev = np.array([table_severity(f.severity, claims.shocks.enabled) for f in distinct_f])
+    shrink = np.array([f.severity for f in distinct_f]) / t_sev
+    for f_idx, factors in enumerate(distinct_f):
+        at_years = np.array([i for i, f in enumerate(year_f) if f == factors])
+        units_f = (at_years[:, None] * n_blocks + np.arange(n_blocks)).ravel()
+        catastrophic = catastrophic_probabilities(scenario, [c for _, c, _ in cells], factors, tables)
+        for c_idx, (_, cell, poor) in enumerate(cells):
+            key = (cell, factors.frequency, factors.severity)
+            tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=t_sev[f_idx],
+                                                  catastrophic=False)
+            if not claims.shocks.enabled:  # a shocked year's own tables are not met again
+                tables[key] = tab
+            n = np.tile(counts[:, c_idx], at_years.size)
+            grp = 2 * cell.scheme + int(poor)
+            agg[units_f, grp, 0] += n
+            agg[units_f, grp, 1] += n * premium[cell.scheme]
+            agg[units_f, grp, 2:6] += n[:, None] * tab.expected
+            agg[units_f, grp, 8] += n * catastrophic[c_idx]
+            if not len(tab.streams):
+                continue
+            rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
+            split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
+            k_e, k_r = split[:, 0], split[:, 1]
+            pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
+            if pick.size:
+                conditioned.append((c_idx, tab, pick, np.repeat(units_f, k_e), f_idx))
+            if k_r.sum():
+                mat = np.zeros((int(k_r.sum()), n_streams), int)
+                mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
+                free.append((c_idx, mat, np.repeat(units_f, k_r), f_idx))
     agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
     agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
     agg = agg.reshape(n_years, n_blocks, N_GROUPS, len(AGG_FIELDS))
     # Candidates: set E first (conditioned on the rounded-up units), then set R (unconditioned).
-    unit = np.concatenate([u for *_, u in conditioned] + [u for *_, u in free] + [np.zeros(0, int)])
-    cell_of = np.concatenate([np.full(u.size, c) for c, *_, u in conditioned + free] + [np.zeros(0, int)]).astype(int)
+    unit = np.concatenate([u for *_, u, _ in conditioned] + [u for *_, u, _ in free] + [np.zeros(0, int)])
+    cell_of = np.concatenate([np.full(u.size, c) for c, *_, u, _ in conditioned + free]
+                             + [np.zeros(0, int)]).astype(int)
+    f_of = np.concatenate([np.full(u.size, f) for *_, u, f in conditioned + free] + [np.zeros(0, int)]).astype(int)
     n_cand = unit.size
     if n_cand == 0:
         return agg, Rows.concat([])
     region_cost = np.array([r.cost_factor for r in scenario.population.regions])
-    scale = factors.severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
+    severity = np.array([f.severity for f in distinct_f])[f_of]
+    frequency = np.array([f.frequency for f in distinct_f])[f_of]
+    scale = severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
     chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
     offset = 0
     if conditioned:  # one sequential sampler per cost scale (region), across all cells
-        starts = np.cumsum([0] + [p.size for _, _, p, _ in conditioned])
-        for sc_val in sorted({tab.scale for _, tab, _, _ in conditioned}):
+        starts = np.cumsum([0] + [p.size for _, _, p, _, _ in conditioned])
+        for sc_val in sorted({tab.scale for _, tab, *_ in conditioned}):
             # Distinct count vectors without sorting the candidates: the vectors each cell used
             # (bincount), made distinct across cells, then looked up per candidate.
             parts = [(i, tab, p, np.flatnonzero(np.bincount(p, minlength=len(tab.vectors))))
-                     for i, (_, tab, p, _) in enumerate(conditioned) if tab.scale == sc_val]
+                     for i, (_, tab, p, *_) in enumerate(conditioned) if tab.scale == sc_val]
             used = np.zeros((sum(m.size for *_, m in parts), n_streams), int)
             at = 0
             for _, tab, _, mine in parts:
@@ -656,10 +668,11 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
                 at += mine.size
             owner, stream, level, location, cost, compliant = draw_conditioned(
                 scenario, distinct, np.concatenate(inv), np.concatenate(who), float(sc_val), g, step, top, tables)
-            chosen.append((owner, stream, level, location, cost * shrink, compliant * shrink))
+            down = shrink[f_of[owner]]
+            chosen.append((owner, stream, level, location, cost * down, compliant * down))
         offset = int(starts[-1])
     if free:
-        mat = np.concatenate([m for _, m, _ in free])
+        mat = np.concatenate([m for _, m, *_ in free])
         owner, *cols = draw_episodes(scenario, mat, scale[offset:], g)
         chosen.append((offset + owner, *cols))
 
@@ -669,7 +682,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     for s_idx, st in enumerate(claims.streams):
         if in_scope[s_idx]:
             continue
-        mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * factors.frequency
+        mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * frequency
         prev = np.array([stream_prevalence(st, c) for c in cell_list])[cell_of]
         has = g.random(n_cand) < prev
         out_counts[:, s_idx] = frequency_for(st.dispersion).rvs(g, mean * has)
@@ -722,8 +735,10 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
         np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
 
-    # Without shocks every year has the same tables: all years are one unit of work.
-    units = [list(range(years))] if not scenario.claims.shocks.enabled else [[y] for y in range(years)]
+    # Without shocks every year has the same tables: all years are one unit of work; with shocks,
+    # blocks of SHOCK_YEARS years (fixed, so the numbers do not depend on the mapping).
+    span = years if not scenario.claims.shocks.enabled else SHOCK_YEARS
+    units = [list(range(y, min(y + span, years))) for y in range(0, years, span)]
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
 
     def run(unit: list[int]):
