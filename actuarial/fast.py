@@ -85,7 +85,7 @@ from .claims import OUT_OF_AREA, YearFactors, year_factors
 from .cii import min_deductible
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, _cost_at_amount, count_pgf, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
@@ -120,24 +120,33 @@ def limited_mean(sev, u: float) -> float:
     raise TypeError(f"no limited mean for {type(sev).__name__}")
 
 
-def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors) -> np.ndarray:
-    """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``."""
+def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors,
+                        cache: dict | None = None) -> np.ndarray:
+    """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``.
+
+    ``cache`` keeps each stream's per-episode expectation at a cost scale (cells of one region share it).
+    """
+    cache = {} if cache is None else cache
     scale = factors.severity * scenario.population.regions[cell.region].cost_factor
     out = np.zeros(4)
-    for stream in scenario.claims.streams:
+    for k, stream in enumerate(scenario.claims.streams):
         rate = stream_mean(stream, cell) * factors.frequency * stream_prevalence(stream, cell)
         if rate <= 0:
             continue
-        total = sum(stream.level_mix.values())
-        for lvl, w in stream.level_mix.items():
-            if w <= 0:
-                continue
-            sev = severity_from_spec(stream.severity[lvl])
-            s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
-            terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
-            knot = terms.deductible / (s * scale) if s > 0 else math.inf
-            paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
-            out += rate * w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
+        if ("per_episode", k, scale) not in cache:
+            per = np.zeros(4)
+            total = sum(stream.level_mix.values())
+            for lvl, w in stream.level_mix.items():
+                if w <= 0:
+                    continue
+                sev = severity_from_spec(stream.severity[lvl])
+                s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
+                terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
+                knot = terms.deductible / (s * scale) if s > 0 else math.inf
+                paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
+                per += w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
+            cache["per_episode", k, scale] = per
+        out += rate * cache["per_episode", k, scale]
     return out
 
 
@@ -179,6 +188,8 @@ def _grid(floor: float) -> tuple[float, int]:
     return step, int(math.ceil(floor / step - 1e-9))
 
 
+UNIT_PERSON_YEARS = 200_000_000
+"""Without shocks, person-years per unit of work (about 1 GB of candidates at the guideline's rates)."""
 SHOCK_YEARS = 10
 """With shocks, simulated years per unit of work (years on one severity grid point share a sampler)."""
 SEVERITY_GRID = 0.02
@@ -298,7 +309,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     over = float(catastrophic_probabilities(scenario, [cell], factors, cache)[0]) if catastrophic else math.nan
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
                       vectors, weights, accept, ok, float(weights.sum()), z_r,
-                      expected_per_person(scenario, cell, factors), over, unit_levels, tails, scale)
+                      expected_per_person(scenario, cell, factors, cache), over, unit_levels, tails, scale)
 
 
 def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
@@ -329,8 +340,13 @@ def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factor
                 cache["oop", k, scale] = np.fft.rfft(padded * tilt)
             phis[r] = cache["oop", k, scale]
         phi = np.stack([phis.get(r, np.ones(size // 2 + 1)) for r in regions])
-        g = count_pgf(phi, np.where(live, mean, 0.0)[:, None], stream.dispersion, np.where(live, prev, 0.0)[:, None])
-        log_t += np.log(g)
+        m, p = np.where(live, mean, 0.0)[:, None], np.where(live, prev, 0.0)[:, None]
+        # log of the count pgf, without exp-then-log where the prevalence is 1 (fewer complex ops)
+        if stream.dispersion == 0:
+            inner = m * (phi - 1)
+        else:
+            inner = -np.log(1 - m * stream.dispersion * (phi - 1)) / stream.dispersion
+        log_t += inner if np.all(p == 1) else np.log((1 - p) + p * np.exp(inner))
     oop = np.maximum(np.fft.irfft(np.exp(log_t), size, axis=-1) / tilt, 0.0)
     return 1.0 - oop[:, :250].sum(axis=1) - 0.5 * oop[:, 250]  # the grid point at the threshold straddles it
 
@@ -735,9 +751,10 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
         np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
 
-    # Without shocks every year has the same tables: all years are one unit of work; with shocks,
-    # blocks of SHOCK_YEARS years (fixed, so the numbers do not depend on the mapping).
-    span = years if not scenario.claims.shocks.enabled else SHOCK_YEARS
+    # Units of work: runs of simulated years, fixed by the scenario (so the numbers do not depend
+    # on the mapping). Without shocks every year has the same tables, so a unit holds as many
+    # years as UNIT_PERSON_YEARS allows (memory); with shocks, SHOCK_YEARS years.
+    span = SHOCK_YEARS if scenario.claims.shocks.enabled else max(1, UNIT_PERSON_YEARS // max(size, 1))
     units = [list(range(y, min(y + span, years))) for y in range(0, years, span)]
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
 
