@@ -138,3 +138,21 @@ def test_realistic_population_against_exact(provincial):
     for est, ref in ((fast.claims_per_capita(), exact.claims_per_capita),
                      (fast.ratio("beneficiaries", "people"), exact.beneficiaries_per_capita)):
         assert abs(est.value - ref) < 3.5 * est.se, (est, ref)
+
+
+def test_proposal_at_a_higher_severity_stays_exact(monkeypatch):
+    """With shocks the proposal is tabulated at a grid severity above the year's and conditioned
+    costs are scaled down. Forcing that gap to 25 % (here without shocks, so the exact expectation
+    is one number and the SE small) must leave claims and beneficiaries unbiased."""
+    from actuarial import fast as fastmod
+
+    assert fastmod.table_severity(0.93, True) >= 0.93 and fastmod.table_severity(0.93, False) == 0.93
+    monkeypatch.setattr(fastmod, "table_severity", lambda severity, shocks: 1.25 * severity)
+    sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]},
+                population={"size": 200_000})
+    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
+    res = simulate(sc, years=4, seed=12, engine="fast")
+    claims, benef = res.claims_per_capita(), res.ratio("beneficiaries", "people")
+    assert claims.se < 0.02 * claims.value
+    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
+    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
