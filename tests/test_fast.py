@@ -59,16 +59,22 @@ def test_agrees_with_brute_force_under_shocks(provincial):
     agree(fast, brute, ("claims_per_capita", "beneficiaries_per_10k", "basic_paid_per_capita"))
 
 
+def against_exact(sc, years, seed, rel_se):
+    """A fast run's claims and beneficiaries per insured within 3 SE of the FFT expectation."""
+    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
+    fast = simulate(sc, years=years, seed=seed, engine="fast")
+    claims, benef = fast.claims_per_capita(), fast.ratio("beneficiaries", "people")
+    assert claims.se < rel_se * claims.value
+    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
+    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    return fast, exact
+
+
 @pytest.mark.parametrize("name", sorted(DESIGNS))
 def test_unbiased_against_the_exact_distribution(name):
     """Conditional sampling is exact: many fast person-years against the FFT expectation, within 3 SE."""
     sc = DESIGNS[name].replace(**{"population.size": 4 * 65_536})  # 4 full blocks × 5 years: 20 SE units
-    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
-    fast = simulate(sc, years=5, seed=11, engine="fast")
-    claims, benef = fast.claims_per_capita(), fast.ratio("beneficiaries", "people")
-    assert claims.se < 0.01 * claims.value
-    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
-    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    fast, exact = against_exact(sc, years=5, seed=11, rel_se=0.01)
     # Rows are exactly the person-years at or above the floor: a Binomial count.
     n = 4 * 65_536 * 5
     p = exact.floor_probability
@@ -150,9 +156,4 @@ def test_proposal_at_a_higher_severity_stays_exact(monkeypatch):
     monkeypatch.setattr(fastmod, "table_severity", lambda severity, shocks: 1.25 * severity)
     sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]},
                 population={"size": 200_000})
-    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
-    res = simulate(sc, years=4, seed=12, engine="fast")
-    claims, benef = res.claims_per_capita(), res.ratio("beneficiaries", "people")
-    assert claims.se < 0.02 * claims.value
-    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
-    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    against_exact(sc, years=4, seed=12, rel_se=0.02)
