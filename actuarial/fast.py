@@ -188,7 +188,7 @@ def _grid(floor: float) -> tuple[float, int]:
     return step, int(math.ceil(floor / step - 1e-9))
 
 
-UNIT_PERSON_YEARS = 200_000_000
+UNIT_PERSON_YEARS = 100_000_000
 """Without shocks, person-years per unit of work (about 1 GB of candidates at the guideline's rates)."""
 SHOCK_YEARS = 10
 """With shocks, simulated years per unit of work (years on one severity grid point share a sampler)."""
