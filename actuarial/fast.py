@@ -35,9 +35,22 @@ Kept people are then exactly a Binomial(n, P(A ≥ floor)) thinning of the cell
 with the exact conditional law of their episodes (levels, costs, locations):
 the grid changes how many candidates are drawn, never what is kept. Streams
 outside ``cii.scope`` are drawn unconditionally for the kept people (they enter
-the basic annual cap and the out-of-pocket totals). Shocks: each simulated year's
-multipliers (:func:`actuarial.claims.year_factors`) rescale counts and costs,
-and the tables are recomputed for that year.
+the basic annual cap and the out-of-pocket totals).
+
+Shocks: each simulated year's multipliers (:func:`actuarial.claims.year_factors`)
+rescale counts and costs. Count laws are the year's own; the proposal (unit pmfs,
+T(n)) is tabulated at the next point ``s' ≥ s`` of a log grid of severities (2 %
+apart, :func:`table_severity`), so years share tables, and conditioned costs are
+multiplied by ``s/s' ≤ 1`` afterwards. That is exact: the episodes are drawn from
+their law at ``s'`` given the rounded event, scaling them down gives the law at
+``s``, and scaling down only lowers accumulations, so the event still contains
+every person-year that reaches the floor (the accept step on exact sums does the rest).
+
+Layout of the work: candidates of every cell (and every year of a unit of work)
+with the same table cost scale go through one vectorised sequential sampler — one
+numpy step per episode index, weight rows only per distinct (stream, later
+episodes, units missing); a person leaves it once the floor is reached, and the
+later episodes are drawn unconditioned in one go.
 
 Totals per (year, block, group) (``agg``): people and premium are counted
 exactly; episodes, cost, compliant cost and basic paid are the people count
@@ -48,13 +61,14 @@ is added from the kept people; ``catastrophic_before`` is the people count times
 threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
 their full Monte Carlo error, so their standard errors are honest.
 
-Speed (provincial guideline, one core of a shared 2-core machine, no shocks): 18-35 million
-person-years/s against 2.6-6 million for the brute engine, with the same standard error per
-person-year for the CII figures (the kept people are an exact sample): about 4-5× at 10^6
-insured and 9-11× at 10^7 insured at equal CI width; the non-CII totals carry no sampling
-error at all. The cost is in the sequential sampler's per-(cell, episode count) steps and in
-the tables (≈ 0.4 s per set of year factors); with shocks the tables are rebuilt every
-simulated year, so at 10^6 insured the fast engine is then slower than the brute one.
+Speed (provincial guideline, one core of a shared 2-core machine; see benchmarks/README.md):
+about 65-90 million person-years/s without shocks against 3-6 million for the brute engine and
+the plain-numpy baseline, with the same standard error per person-year for the CII figures
+(the kept people are an exact sample): about 12-18× at equal CI width; the non-CII totals
+carry no sampling error at all. With shocks (10 % s.d.) about 13 million person-years/s at
+10^6 insured (per-year tables and the sampler's fixed cost). What is left is numpy work per
+candidate (≈ 2 µs, ≈ 3.3 episodes each: grid units, inverse-survival costs, basic-insurance
+arithmetic, per-person sums), about 1.1 candidates per person-year kept.
 
 Assumptions (documented limits): selection uses the accumulation before the
 basic annual cap, and the cap's cut for people not kept is not counted; both
