@@ -48,9 +48,12 @@ every person-year that reaches the floor (the accept step on exact sums does the
 
 Layout of the work: candidates of every cell (and every year of a unit of work)
 with the same table cost scale go through one vectorised sequential sampler — one
-numpy step per episode index, weight rows only per distinct (stream, later
-episodes, units missing); a person leaves it once the floor is reached, and the
-later episodes are drawn unconditioned in one go.
+numpy step per episode index. At the first episode everyone misses all *F* units, so
+one weight row per distinct (stream, later episodes) serves all; at later episodes each
+person's units are drawn by rejection (propose from the unit pmf, accept with the
+later episodes' tail probability — exact), and the few still rejected after
+REJECTION_ROUNDS get weight rows. A person leaves the sampler once the floor is
+reached, and the later episodes are drawn unconditioned in one go.
 
 Totals per (year, block, group) (``agg``): people and premium are counted
 exactly; episodes, cost, compliant cost and basic paid are the people count
@@ -478,6 +481,8 @@ def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, top: int, 
     return tails
 
 
+REJECTION_ROUNDS = 8
+"""Rejection rounds per step of the sequential sampler before the rest get exact weight rows."""
 ROW_CHUNK = 8192
 """Weight rows (each top+1 floats) built at once in the sequential sampler."""
 
@@ -532,6 +537,18 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
             lo = cum_d[p_i, rr - 1] / cum_d[p_i, -1]
             a[last] = _row_search(cum_d, p_i, lo + g.random(p_i.size) * (1 - lo))
         cond = np.flatnonzero(~last)
+        if cond.size and j > 0:
+            # Rejection first (exact): propose a ~ P(u = a), accept with P(later ≥ r − a) ≤ 1.
+            # After step 0 the units missing vary, so weight rows would be many; rejection is
+            # per person and cheap. Whoever is still rejected after a few rounds gets a row.
+            for _ in range(REJECTION_ROUNDS):
+                p_i, rr = st[cond], rj[cond]
+                prop = _row_search(cum_d, p_i, g.random(cond.size))
+                take = g.random(cond.size) < tails[sub_of[v[cond], j], np.clip(rr - prop, 0, top)]
+                a[cond[take]] = prop[take]
+                cond = cond[~take]
+                if not cond.size:
+                    break
         if cond.size:
             pair = st[cond] * len(subs) + sub_of[v[cond], j]
             keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
