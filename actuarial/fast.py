@@ -733,7 +733,8 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
         prev = np.array([stream_prevalence(st, c) for c in cell_list])[cell_of]
         has = g.random(n_cand) < prev
         out_counts[:, s_idx] = frequency_for(st.dispersion).rvs(g, mean * has)
-    chosen.append(draw_episodes(scenario, out_counts, scale, g))
+    if not in_scope.all():
+        chosen.append(draw_episodes(scenario, out_counts, scale, g))
     person, stream, level, location, cost, compliant = (np.concatenate(cols) for cols in zip(*chosen))
 
     paid_u, ded, toward_u = toward_cii(scenario, stream, level, compliant, inpatient)
