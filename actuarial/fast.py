@@ -339,7 +339,7 @@ def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factor
     theta = 10.0 / size
     tilt = np.exp(-theta * np.arange(size))
     regions = np.array([c.region for c in cells])
-    log_t = np.zeros((len(cells), size // 2 + 1), complex)
+    transform = np.ones((len(cells), size // 2 + 1), complex)
     for k, stream in enumerate(scenario.claims.streams):
         mean = np.array([stream_mean(stream, c) for c in cells]) * factors.frequency
         prev = np.array([stream_prevalence(stream, c) for c in cells])
@@ -358,13 +358,13 @@ def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factor
             phis[r] = cache["oop", k, scale]
         phi = np.stack([phis.get(r, np.ones(size // 2 + 1)) for r in regions])
         m, p = np.where(live, mean, 0.0)[:, None], np.where(live, prev, 0.0)[:, None]
-        # log of the count pgf, without exp-then-log where the prevalence is 1 (fewer complex ops)
+        # The count pgf at the episode transform (a product over streams: fewer complex logs).
         if stream.dispersion == 0:
-            inner = m * (phi - 1)
+            g = np.exp(m * (phi - 1))
         else:
-            inner = -np.log(1 - m * stream.dispersion * (phi - 1)) / stream.dispersion
-        log_t += inner if np.all(p == 1) else np.log((1 - p) + p * np.exp(inner))
-    oop = np.maximum(np.fft.irfft(np.exp(log_t), size, axis=-1) / tilt, 0.0)
+            g = np.exp(np.log(1 - m * stream.dispersion * (phi - 1)) * (-1.0 / stream.dispersion))
+        transform *= g if np.all(p == 1) else (1 - p) + p * g
+    oop = np.maximum(np.fft.irfft(transform, size, axis=-1) / tilt, 0.0)
     return 1.0 - oop[:, :250].sum(axis=1) - 0.5 * oop[:, 250]  # the grid point at the threshold straddles it
 
 
@@ -551,7 +551,12 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
                     break
         if cond.size:
             pair = st[cond] * len(subs) + sub_of[v[cond], j]
-            keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
+            if j == 0:  # every r is top: distinct pairs by a bincount over their small range, no sort
+                seen = np.bincount(pair, minlength=n_streams * len(subs)) > 0
+                row = (np.cumsum(seen) - 1)[pair]
+                keys = np.flatnonzero(seen) * (top + 1) + top
+            else:
+                keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
             u = g.random(cond.size)
             for lo_k in range(0, keys.size, ROW_CHUNK):
                 kk = keys[lo_k:lo_k + ROW_CHUNK]
