@@ -65,13 +65,13 @@ threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
 their full Monte Carlo error, so their standard errors are honest.
 
 Speed (provincial guideline, one core of a shared 2-core machine; see benchmarks/README.md):
-about 65-90 million person-years/s without shocks against 3-6 million for the brute engine and
-the plain-numpy baseline, with the same standard error per person-year for the CII figures
-(the kept people are an exact sample): about 12-18× at equal CI width; the non-CII totals
-carry no sampling error at all. With shocks (10 % s.d.) about 13 million person-years/s at
-10^6 insured (per-year tables and the sampler's fixed cost). What is left is numpy work per
-candidate (≈ 2 µs, ≈ 3.3 episodes each: grid units, inverse-survival costs, basic-insurance
-arithmetic, per-person sums), about 1.1 candidates per person-year kept.
+about 90-140 million person-years/s without shocks against 4-5 million for the brute engine
+and the plain-numpy baseline, with the same standard error per person-year for the CII
+figures (the kept people are an exact sample): about 20-30× at equal CI width; the non-CII
+totals carry no sampling error at all. With shocks (10 % s.d.) about 17-21 million
+person-years/s at 10^6 insured and 50 million at 10^7 (per-year tables and draws are fixed
+cost). What is left is numpy work per candidate (≈ 1.5 µs, ≈ 3.3 episodes each), about 1.1
+candidates per person-year kept.
 
 Assumptions (documented limits): selection uses the accumulation before the
 basic annual cap, and the cap's cut for people not kept is not counted; both
