@@ -312,7 +312,9 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             cache[key] = np.clip(t, 0.0, 1.0)
         t = cache[key]
         shape = tuple(caps[i] + 1 for i in enumerated)
-        grid = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
+        if ("grid", shape) not in cache:  # the enumerated count vectors, in T's order
+            cache["grid", shape] = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
+        grid = cache["grid", shape]
         p = np.ones(t.size)
         for j, i in enumerate(enumerated):
             p *= pmfs[i][grid[:, j]]
