@@ -35,9 +35,25 @@ Kept people are then exactly a Binomial(n, P(A ≥ floor)) thinning of the cell
 with the exact conditional law of their episodes (levels, costs, locations):
 the grid changes how many candidates are drawn, never what is kept. Streams
 outside ``cii.scope`` are drawn unconditionally for the kept people (they enter
-the basic annual cap and the out-of-pocket totals). Shocks: each simulated year's
-multipliers (:func:`actuarial.claims.year_factors`) rescale counts and costs,
-and the tables are recomputed for that year.
+the basic annual cap and the out-of-pocket totals).
+
+Shocks: each simulated year's multipliers (:func:`actuarial.claims.year_factors`)
+rescale counts and costs. Count laws are the year's own; the proposal (unit pmfs,
+T(n)) is tabulated at the next point ``s' ≥ s`` of a log grid of severities (2 %
+apart, :func:`table_severity`), so years share tables, and conditioned costs are
+multiplied by ``s/s' ≤ 1`` afterwards. That is exact: the episodes are drawn from
+their law at ``s'`` given the rounded event, scaling them down gives the law at
+``s``, and scaling down only lowers accumulations, so the event still contains
+every person-year that reaches the floor (the accept step on exact sums does the rest).
+
+Layout of the work: candidates of every cell (and every year of a unit of work)
+with the same table cost scale go through one vectorised sequential sampler — one
+numpy step per episode index. At the first episode everyone misses all *F* units, so
+one weight row per distinct (stream, later episodes) serves all; at later episodes each
+person's units are drawn by rejection (propose from the unit pmf, accept with the
+later episodes' tail probability — exact), and the few still rejected after
+REJECTION_ROUNDS get weight rows. A person leaves the sampler once the floor is
+reached, and the later episodes are drawn unconditioned in one go.
 
 Totals per (year, block, group) (``agg``): people and premium are counted
 exactly; episodes, cost, compliant cost and basic paid are the people count
@@ -48,13 +64,14 @@ is added from the kept people; ``catastrophic_before`` is the people count times
 threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
 their full Monte Carlo error, so their standard errors are honest.
 
-Speed (provincial guideline, one core of a shared 2-core machine, no shocks): 18-35 million
-person-years/s against 2.6-6 million for the brute engine, with the same standard error per
-person-year for the CII figures (the kept people are an exact sample): about 4-5× at 10^6
-insured and 9-11× at 10^7 insured at equal CI width; the non-CII totals carry no sampling
-error at all. The cost is in the sequential sampler's per-(cell, episode count) steps and in
-the tables (≈ 0.4 s per set of year factors); with shocks the tables are rebuilt every
-simulated year, so at 10^6 insured the fast engine is then slower than the brute one.
+Speed (provincial guideline, one core of a shared 2-core machine; see benchmarks/README.md):
+about 90-140 million person-years/s without shocks against 4-5 million for the brute engine
+and the plain-numpy baseline, with the same standard error per person-year for the CII
+figures (the kept people are an exact sample): about 20-30× at equal CI width; the non-CII
+totals carry no sampling error at all. With shocks (10 % s.d.) about 17-21 million
+person-years/s at 10^6 insured and 50 million at 10^7 (per-year tables and draws are fixed
+cost). What is left is numpy work per candidate (≈ 1.5 µs, ≈ 3.3 episodes each), about 1.1
+candidates per person-year kept.
 
 Assumptions (documented limits): selection uses the accumulation before the
 basic annual cap, and the cap's cut for people not kept is not counted; both
@@ -85,7 +102,7 @@ from .claims import OUT_OF_AREA, YearFactors, year_factors
 from .cii import min_deductible
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, _cost_at_amount, compound, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
@@ -120,24 +137,33 @@ def limited_mean(sev, u: float) -> float:
     raise TypeError(f"no limited mean for {type(sev).__name__}")
 
 
-def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors) -> np.ndarray:
-    """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``."""
+def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors,
+                        cache: dict | None = None) -> np.ndarray:
+    """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``.
+
+    ``cache`` keeps each stream's per-episode expectation at a cost scale (cells of one region share it).
+    """
+    cache = {} if cache is None else cache
     scale = factors.severity * scenario.population.regions[cell.region].cost_factor
     out = np.zeros(4)
-    for stream in scenario.claims.streams:
+    for k, stream in enumerate(scenario.claims.streams):
         rate = stream_mean(stream, cell) * factors.frequency * stream_prevalence(stream, cell)
         if rate <= 0:
             continue
-        total = sum(stream.level_mix.values())
-        for lvl, w in stream.level_mix.items():
-            if w <= 0:
-                continue
-            sev = severity_from_spec(stream.severity[lvl])
-            s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
-            terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
-            knot = terms.deductible / (s * scale) if s > 0 else math.inf
-            paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
-            out += rate * w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
+        if ("per_episode", k, scale) not in cache:
+            per = np.zeros(4)
+            total = sum(stream.level_mix.values())
+            for lvl, w in stream.level_mix.items():
+                if w <= 0:
+                    continue
+                sev = severity_from_spec(stream.severity[lvl])
+                s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
+                terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
+                knot = terms.deductible / (s * scale) if s > 0 else math.inf
+                paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
+                per += w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
+            cache["per_episode", k, scale] = per
+        out += rate * cache["per_episode", k, scale]
     return out
 
 
@@ -165,10 +191,10 @@ class CellTables:
     z_e: float
     z_r: float
     expected: np.ndarray  # expected_per_person
-    catastrophic: float  # P(total out-of-pocket > threshold)
+    catastrophic: float  # P(total out-of-pocket > threshold) (nan when not computed here)
     unit_levels: list  # per in-scope stream: (levels × top+1) joint pmf of (level, rounded-up units)
     tails: dict  # per enumerated stream position: (m_k+1, top+1) array, tails[n, r] = P(D^n ≥ r)
-    scale: float  # cost multiplier of the cell in this year (region × severity shock)
+    scale: float  # cost multiplier the proposal is tabulated at (region × table severity ≥ the year's)
 
 
 def _grid(floor: float) -> tuple[float, int]:
@@ -179,18 +205,71 @@ def _grid(floor: float) -> tuple[float, int]:
     return step, int(math.ceil(floor / step - 1e-9))
 
 
+UNIT_PERSON_YEARS = 100_000_000
+"""Without shocks, person-years per unit of work (about 1 GB of candidates at the guideline's rates)."""
+SHOCK_YEARS = 10
+"""With shocks, simulated years per unit of work (years on one severity grid point share a sampler)."""
+SEVERITY_GRID = 0.02
+"""With shocks, proposal tables are tabulated at year severities on a log grid of this spacing."""
+
+
+def table_severity(severity: float, shocks: bool) -> float:
+    """The severity multiplier the proposal tables use: the year's own without shocks, else the
+    next point ≥ it of a log grid (so tables are shared across years; costs are then scaled down)."""
+    if not shocks:
+        return severity
+    b = math.exp(math.ceil(math.log(severity) / SEVERITY_GRID) * SEVERITY_GRID)
+    return b if b >= severity else b * math.exp(SEVERITY_GRID)
+
+
+def _unit_joint(scenario: Scenario, k: int, scale: float, top: int, cache: dict) -> np.ndarray:
+    """(levels × top+1) joint pmf of (level, rounded-up grid units) of one episode of stream ``k``."""
+    key = ("unit", k, scale, top)
+    if key not in cache:
+        stream = scenario.claims.streams[k]
+        step = cache["step"]  # the grid step (yuan), set by build_tables
+        joint = np.zeros((len(LEVELS), top + 1))
+        for l_idx, lvl in enumerate(LEVELS):
+            if stream.level_mix.get(lvl, 0.0) > 0:
+                one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
+                joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1,
+                                                                   rounding="up")
+        cache[key] = joint / joint.sum()
+    return cache[key]
+
+
+def _folds(scenario: Scenario, k: int, scale: float, top: int, m: int, cache: dict) -> np.ndarray:
+    """D_k^n, n = 0..m: n-fold truncated convolutions of stream ``k``'s unit pmf (cached, grown on demand)."""
+    key = ("folds", k, scale, top)
+    d = cache.get(key, np.eye(1, top + 1))
+    if d.shape[0] < m + 1:
+        unit = _unit_joint(scenario, k, scale, top, cache).sum(axis=0)
+        start = d.shape[0]
+        d = np.concatenate([d, np.zeros((m + 1 - start, top + 1))])
+        for n in range(start, m + 1):
+            d[n] = _truncated_conv(d[n - 1], unit, top)
+        cache[key] = d
+    return d[:m + 1]
+
+
 def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float,
-                 cache: dict | None = None) -> CellTables:
+                 cache: dict | None = None, *, severity: float | None = None,
+                 catastrophic: bool = True) -> CellTables:
     """The proposal tables of one risk cell in a year with ``factors``.
 
-    ``cache`` keeps what depends only on (stream, cost scale) — unit pmfs and their n-fold
-    convolutions — so cells of one region share them.
+    ``severity`` (≥ ``factors.severity``; default equal) is the severity multiplier the proposal
+    (unit pmfs, T(n)) is tabulated at; counts use the year's frequency. ``cache`` keeps what depends
+    only on (stream, cost scale) — unit pmfs, their n-fold convolutions and T(n) — so cells and
+    years share them. ``catastrophic=False`` skips P(out-of-pocket > threshold) (the engine
+    computes it for all cells at once).
     """
     cache = {} if cache is None else cache
     cii = scenario.cii
     step, top = _grid(floor)
-    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
-    streams, pmfs, d_units, unit_levels = [], [], [], []
+    cache["step"] = step
+    severity = factors.severity if severity is None else severity
+    scale = severity * scenario.population.regions[cell.region].cost_factor
+    streams, pmfs, unit_levels = [], [], []
     for k, stream in enumerate(scenario.claims.streams):
         if cii.scope and stream.disease not in cii.scope:
             continue
@@ -200,17 +279,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             continue
         streams.append(k)
         pmfs.append(count_pmf(mean, stream.dispersion, prev))
-        if ("unit", k, scale, top) not in cache:
-            joint = np.zeros((len(LEVELS), top + 1))
-            for l_idx, lvl in enumerate(LEVELS):
-                if stream.level_mix.get(lvl, 0.0) > 0:
-                    one = stream.model_copy(update={"level_mix": {lvl: 1.0}})
-                    joint[l_idx] = stream.level_mix[lvl] * episode_pmf(scenario, one, scale, step, top + 1,
-                                                                       rounding="up")
-            cache["unit", k, scale, top] = joint / joint.sum()
-        joint = cache["unit", k, scale, top]
-        unit_levels.append(joint)
-        d_units.append(joint.sum(axis=0))
+        unit_levels.append(_unit_joint(scenario, k, scale, top, cache))
     positive = np.array([1 - p[0] for p in pmfs])
     # With a floor of 0 every positive accumulation is kept: no stream is enumerated, so every
     # person with an in-scope episode is a candidate (set R).
@@ -228,29 +297,24 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     weights = accept = np.zeros(0)
     tails: dict = {}
     if len(enumerated):
-        folds = []
-        for i in enumerated:  # D_k^n, n = 0..m_k: n-fold convolutions, lumped at top
-            key = ("folds", streams[i], scale, top)
-            d = cache.get(key, np.eye(1, top + 1))
-            if d.shape[0] < caps[i] + 1:
-                d = np.concatenate([d, np.zeros((caps[i] + 1 - d.shape[0], top + 1))])
-                for n in range(cache[key].shape[0] if key in cache else 1, caps[i] + 1):
-                    d[n] = _truncated_conv(d[n - 1], d_units[i], top)
-                cache[key] = d
-            d = d[:caps[i] + 1]
-            folds.append(d)
+        folds = [_folds(scenario, streams[i], scale, top, caps[i], cache) for i in enumerated]
+        for i, d in zip(enumerated, folds):
             tails[i] = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
-        prefix = folds[0]
-        for d in folds[1:-1]:
-            prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
-        last = folds[-1] if len(folds) > 1 else None
-        if last is None:
-            t = prefix[:, top]
-        else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
-            t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
-        t = np.clip(t, 0.0, 1.0)
+        key = ("T", tuple(streams[i] for i in enumerated), tuple(caps[i] for i in enumerated), scale, top)
+        if key not in cache:  # T(n) on the grid of enumerated counts: depends on costs only, not on the cell
+            prefix = folds[0]
+            for d in folds[1:-1]:
+                prefix = _truncated_conv(prefix[:, None, :], d[None, :, :], top).reshape(-1, top + 1)
+            if len(folds) == 1:
+                t = prefix[:, top]
+            else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
+                t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
+            cache[key] = np.clip(t, 0.0, 1.0)
+        t = cache[key]
         shape = tuple(caps[i] + 1 for i in enumerated)
-        grid = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
+        if ("grid", shape) not in cache:  # the enumerated count vectors, in T's order
+            cache["grid", shape] = np.stack(np.unravel_index(np.arange(t.size), shape), axis=1)
+        grid = cache["grid", shape]
         p = np.ones(t.size)
         for j, i in enumerate(enumerated):
             p *= pmfs[i][grid[:, j]]
@@ -261,20 +325,49 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         vectors = np.zeros((int(keep.sum()), len(streams)), int)
         vectors[:, enumerated] = grid[keep]
         weights, accept = (t * p)[keep], t[keep]
-    thr = cii.catastrophic_threshold
-    # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
-    parts = []
-    for k, stream in enumerate(scenario.claims.streams):
-        mean, prev = stream_mean(stream, cell) * factors.frequency, stream_prevalence(stream, cell)
-        if mean > 0 and prev > 0:
-            if ("oop", k, scale) not in cache:
-                cache["oop", k, scale] = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
-            parts.append((cache["oop", k, scale], mean, stream.dispersion, prev))
-    oop = compound(parts, 1 << 12)
-    over = 1.0 - oop[:250].sum() - 0.5 * oop[250]  # the grid point at the threshold straddles it
+    over = float(catastrophic_probabilities(scenario, [cell], factors, cache)[0]) if catastrophic else math.nan
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
                       vectors, weights, accept, ok, float(weights.sum()), z_r,
-                      expected_per_person(scenario, cell, factors), float(over), unit_levels, tails, scale)
+                      expected_per_person(scenario, cell, factors, cache), over, unit_levels, tails, scale)
+
+
+def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
+                               cache: dict) -> np.ndarray:
+    """P(total out-of-pocket > catastrophic threshold) per person-year of each cell (exact grid, step
+    threshold/250), all cells in one batched transform (as :func:`actuarial.exact.compound`; 1,024
+    points, so mass beyond four thresholds is damped by e^(−10) before it could wrap)."""
+    thr = scenario.cii.catastrophic_threshold
+    size = 1 << 10
+    theta = 10.0 / size
+    tilt = np.exp(-theta * np.arange(size))
+    regions = np.array([c.region for c in cells])
+    transform = np.ones((len(cells), size // 2 + 1), complex)
+    for k, stream in enumerate(scenario.claims.streams):
+        mean = np.array([stream_mean(stream, c) for c in cells]) * factors.frequency
+        prev = np.array([stream_prevalence(stream, c) for c in cells])
+        live = (mean > 0) & (prev > 0)
+        if not live.any():
+            continue
+        phis = {}
+        for r in np.unique(regions[live]):
+            scale = factors.severity * scenario.population.regions[r].cost_factor
+            # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
+            if ("oop", k, scale) not in cache:
+                pmf = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
+                padded = np.zeros(size)
+                padded[:pmf.size] = pmf
+                cache["oop", k, scale] = np.fft.rfft(padded * tilt)
+            phis[r] = cache["oop", k, scale]
+        phi = np.stack([phis.get(r, np.ones(size // 2 + 1)) for r in regions])
+        m, p = np.where(live, mean, 0.0)[:, None], np.where(live, prev, 0.0)[:, None]
+        # The count pgf at the episode transform (a product over streams: fewer complex logs).
+        if stream.dispersion == 0:
+            g = np.exp(m * (phi - 1))
+        else:
+            g = np.exp(np.log(1 - m * stream.dispersion * (phi - 1)) * (-1.0 / stream.dispersion))
+        transform *= g if np.all(p == 1) else (1 - p) + p * g
+    oop = np.maximum(np.fft.irfft(transform, size, axis=-1) / tilt, 0.0)
+    return 1.0 - oop[:, :250].sum(axis=1) - 0.5 * oop[:, 250]  # the grid point at the threshold straddles it
 
 
 def _draw(pmf: np.ndarray, g: np.random.Generator, size: int) -> np.ndarray:
@@ -370,77 +463,139 @@ def _row_search(cum: np.ndarray, row: np.ndarray, target: np.ndarray) -> np.ndar
     return np.searchsorted(flat, 2 * row + target, side="right") - row * cum.shape[1]
 
 
-def draw_conditioned(scenario: Scenario, tab: CellTables, picks: np.ndarray, owners: np.ndarray,
-                     g: np.random.Generator, step: float, top: int):
-    """Episodes of people with in-scope count vectors ``tab.vectors[picks]``, drawn exactly from
-    their law given Σu ≥ top — sequentially, no rejection.
+def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, top: int, cache: dict) -> np.ndarray:
+    """tails[u, x] = P(min(Σ units of the episodes in count vector subs[u], top) ≥ x), x = 0..top.
 
-    Each person's episodes are put in a fixed order (stream by stream). Episode i's units have
-    P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the units still missing,
-    the second factor from truncated convolutions of the later episodes' unit pmfs; then
-    (level, cost) are drawn given the grid cell of the units, by the inverse survival function of
-    the severity between the cell's bounds. Vectorised over all people with the same number of
-    episodes.
+    Products of the per-stream n-fold tables' transforms (no wrap: the padded length exceeds the
+    largest possible sum of lumped parts); tails[:, 0] = 1 and the empty vector has tails 1[x = 0].
     """
-    vecs = tab.vectors
-    n_pos = vecs.shape[1]
-    d = np.stack([lv.sum(axis=0) for lv in tab.unit_levels])  # (positions × top+1)
+    n_streams = subs.shape[1]
+    present = [k for k in range(n_streams) if subs[:, k].any()]
+    nfft = 1 << int(math.ceil(math.log2(max(len(present), 1) * (top + 1) + 1)))
+    prod = np.ones((subs.shape[0], nfft // 2 + 1), complex)
+    for k in present:
+        d = _folds(scenario, k, scale, top, int(subs[:, k].max()), cache)
+        prod *= np.fft.rfft(d, nfft, axis=1)[subs[:, k]]
+    pmf = np.maximum(np.fft.irfft(prod, nfft, axis=1)[:, :top], 0.0)
+    full = np.concatenate([pmf, np.maximum(1.0 - pmf.sum(axis=1, keepdims=True), 0.0)], axis=1)
+    tails = np.cumsum(full[:, ::-1], axis=1)[:, ::-1]
+    tails[:, 0] = 1.0
+    return tails
+
+
+REJECTION_ROUNDS = 8
+"""Rejection rounds per step of the sequential sampler before the rest get exact weight rows."""
+ROW_CHUNK = 8192
+"""Weight rows (each top+1 floats) built at once in the sequential sampler."""
+
+
+def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owners: np.ndarray, scale: float,
+                     g: np.random.Generator, step: float, top: int, cache: dict):
+    """Episodes of people with in-scope count vectors ``vecs[inv]`` (``vecs``: distinct vectors × all
+    streams; ``inv``: one index per person), drawn exactly from their law given Σu ≥ top at cost scale ``scale`` — sequentially, no rejection.
+
+    Each person's episodes are put in a fixed order (by stream). Episode i's units have
+    P(u_i = a | u_1..u_{i−1}) ∝ P(u = a)·P(u_{i+1} + … + u_n ≥ r − a), r the units still missing,
+    the second factor from the transforms of the later episodes' count vector; then (level, cost)
+    are drawn given the grid cell of the units, by the inverse survival function of the severity
+    between the cell's bounds. Vectorised over every person at once (all cells of one cost scale):
+    one step per episode index, with one weight row per distinct (stream, later episodes, r).
+    Once r = 0, or at the last episode, the units are drawn from the unit pmf truncated below r.
+    """
+    n_streams = vecs.shape[1]
+    n_of = vecs.sum(axis=1)
+    n_max = int(n_of.max())
+    # seq[v, j]: stream of the j-th episode; later[v, j]: count vector of the episodes after it.
+    seq = np.full((len(vecs), n_max), -1)
+    later = np.zeros((len(vecs), n_max, n_streams), int)
+    for v, vec in enumerate(vecs):
+        order = np.repeat(np.arange(n_streams), vec)
+        seq[v, :order.size] = order
+        later[v, :order.size] = vec - np.cumsum(np.eye(n_streams, dtype=int)[order], axis=0)
+    subs, sub_of = np.unique(later.reshape(-1, n_streams), axis=0, return_inverse=True)
+    sub_of = sub_of.reshape(len(vecs), n_max)
+    tails = _suffix_tails(scenario, subs, scale, top, cache)
+    d = np.zeros((n_streams, top + 1))
+    for k in np.unique(seq[seq >= 0]):
+        d[k] = _unit_joint(scenario, int(k), scale, top, cache).sum(axis=0)
     cum_d = np.cumsum(d, axis=1)
-    total = vecs.sum(axis=1)[picks]
     grid = np.arange(top + 1)
-    by_pos: dict = {}
-    for n in np.unique(total):
-        sel = total == n
-        vs, inv = np.unique(picks[sel], return_inverse=True)
-        owner = owners[sel]
-        k = owner.size
-        seq = np.stack([np.repeat(np.arange(n_pos), vecs[v]) for v in vs])  # (vectors × n) positions
-        # tails[v, i, r] = P(min(u_i + … + u_{n−1}, top) ≥ r): for one stream the n-fold tables,
-        # otherwise truncated convolutions of the later episodes' unit pmfs.
-        tails = np.zeros((vs.size, n + 1, top + 1))
-        single = (vecs[vs] > 0).sum(axis=1) == 1
-        if single.any():
-            tails[single] = np.stack([tab.tails[p][n - np.arange(n + 1)] for p in seq[single, 0]])
-        if (~single).any():
-            suffix = np.zeros(((~single).sum(), n + 1, top + 1))
-            suffix[:, n, 0] = 1.0
-            for i in range(n - 1, 0, -1):
-                suffix[:, i] = _truncated_conv(suffix[:, i + 1], d[seq[~single, i]], top)
-            tails[~single] = np.cumsum(suffix[..., ::-1], axis=-1)[..., ::-1]
-        r = np.full(k, top)
-        units = np.empty((k, n), int)
-        for i in range(n):
-            if i == n - 1:  # last episode: P(u = a) on a ≥ r
-                p_i = seq[inv, i]
-                lo = np.where(r > 0, cum_d[p_i, np.maximum(r - 1, 0)], 0.0) / cum_d[p_i, -1]
-                hit = _row_search(cum_d, p_i, lo + g.random(k) * (1 - lo))
-            else:  # one weight row per (vector, r) present
-                keys, row = np.unique(inv * (top + 1) + r, return_inverse=True)
-                kv, kr = keys // (top + 1), keys % (top + 1)
-                need = kr[:, None] - grid[None, :]
-                rest = np.take_along_axis(tails[kv, i + 1], np.clip(need, 0, top), axis=1)
-                w = d[seq[kv, i]] * np.where(need <= 0, 1.0, rest)
-                hit = _row_search(np.cumsum(w, axis=1), row, g.random(k))
-            units[:, i] = np.clip(hit, 0, top)
-            r = np.maximum(r - units[:, i], 0)
-        pos_of = seq[inv]
-        owner_of = np.broadcast_to(owner[:, None], (k, n))
-        for pos in np.unique(pos_of):
-            m = pos_of == pos
-            by_pos.setdefault(int(pos), []).append((units[m], owner_of[m]))
-    parts = [_episodes_in_cells(scenario, tab, pos, np.concatenate([a for a, _ in lst]),
-                                np.concatenate([o for _, o in lst]), g, step, top)
-             for pos, lst in sorted(by_pos.items())]
+    # ``alive``: people still short of the floor with episodes left. Once r = 0 the episodes left
+    # are unconditioned: they are drawn in one go at the end (``free``), without grid units.
+    alive = np.arange(inv.size)
+    r = np.full(inv.size, top)
+    n_left = n_of[inv]
+    out_owner, out_stream, out_units, free_who, free_counts = [], [], [], [], []
+    for j in range(n_max):
+        if not alive.size:
+            break
+        v = inv[alive]
+        st = seq[v, j]
+        rj = r[alive]
+        a = np.empty(alive.size, int)
+        last = n_left[alive] == j + 1
+        if last.any():  # P(u = a) on a ≥ r
+            p_i, rr = st[last], rj[last]
+            lo = cum_d[p_i, rr - 1] / cum_d[p_i, -1]
+            a[last] = _row_search(cum_d, p_i, lo + g.random(p_i.size) * (1 - lo))
+        cond = np.flatnonzero(~last)
+        if cond.size and j > 0:
+            # Rejection first (exact): propose a ~ P(u = a), accept with P(later ≥ r − a) ≤ 1.
+            # After step 0 the units missing vary, so weight rows would be many; rejection is
+            # per person and cheap. Whoever is still rejected after a few rounds gets a row.
+            for _ in range(REJECTION_ROUNDS):
+                p_i, rr = st[cond], rj[cond]
+                prop = _row_search(cum_d, p_i, g.random(cond.size))
+                take = g.random(cond.size) < tails[sub_of[v[cond], j], np.clip(rr - prop, 0, top)]
+                a[cond[take]] = prop[take]
+                cond = cond[~take]
+                if not cond.size:
+                    break
+        if cond.size:
+            pair = st[cond] * len(subs) + sub_of[v[cond], j]
+            if j == 0:  # every r is top: distinct pairs by a bincount over their small range, no sort
+                seen = np.bincount(pair, minlength=n_streams * len(subs)) > 0
+                row = (np.cumsum(seen) - 1)[pair]
+                keys = np.flatnonzero(seen) * (top + 1) + top
+            else:
+                keys, row = np.unique(pair * (top + 1) + rj[cond], return_inverse=True)
+            u = g.random(cond.size)
+            for lo_k in range(0, keys.size, ROW_CHUNK):
+                kk = keys[lo_k:lo_k + ROW_CHUNK]
+                ks, ksub, kr = kk // (top + 1) // len(subs), kk // (top + 1) % len(subs), kk % (top + 1)
+                need = np.clip(kr[:, None] - grid[None, :], 0, top)
+                w = d[ks] * tails[ksub[:, None], need]
+                sel = (row >= lo_k) & (row < lo_k + kk.size) if keys.size > ROW_CHUNK else slice(None)
+                a[cond[sel]] = _row_search(np.cumsum(w, axis=1), row[sel] - lo_k, u[sel])
+        a = np.clip(a, 0, top)
+        r[alive] = rj = np.maximum(rj - a, 0)
+        out_owner.append(owners[alive])
+        out_stream.append(st)
+        out_units.append(a)
+        done = (rj == 0) & ~last
+        if done.any():
+            free_who.append(owners[alive[done]])
+            free_counts.append(later[v[done], j])
+        alive = alive[(rj > 0) & ~last]
+    owner, stream, units = (np.concatenate(x) for x in (out_owner, out_stream, out_units))
+    parts = []
+    for k in np.unique(stream):
+        m = stream == k
+        parts.append(_episodes_in_cells(scenario, int(k), _unit_joint(scenario, int(k), scale, top, cache), scale,
+                                        units[m], owner[m], g, step, top))
+    if free_who:
+        who = np.concatenate(free_who)
+        row, *cols = draw_episodes(scenario, np.concatenate(free_counts), np.full(who.size, scale), g)
+        parts.append((who[row], *cols))
     return tuple(np.concatenate(c) for c in zip(*parts))
 
 
-def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndarray, owner: np.ndarray,
-                       g: np.random.Generator, step: float, top: int):
-    """(level, cost) of episodes of in-scope stream ``pos`` given their rounded-up units ``a``."""
-    joint = tab.unit_levels[pos][:, a]  # (levels × episodes): P(level, units = a)
+def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndarray, scale: float, a: np.ndarray,
+                       owner: np.ndarray, g: np.random.Generator, step: float, top: int):
+    """(level, cost) of episodes of stream ``stream_idx`` at cost scale ``scale`` given their rounded-up units ``a``."""
+    joint = unit_levels[:, a]  # (levels × episodes): P(level, units = a)
     cl = np.cumsum(joint, axis=0)
     level = np.minimum((cl < g.random(a.size) * cl[-1]).sum(axis=0), len(LEVELS) - 1).astype(np.int8)
-    stream_idx = int(tab.streams[pos])
     st = scenario.claims.streams[stream_idx]
     cost = np.empty(a.size)
     u = g.random(a.size)
@@ -454,13 +609,13 @@ def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndar
 
         def cost_at(y):  # the cost (before the scale) at amount y, with amount_cdf's convention at 0
             x = np.where(y <= 0, knot if a0 == 0 else 0.0, _cost_at_amount(np.maximum(y, 0.0), a0, knot, a1))
-            return x / tab.scale
+            return x / scale
 
         x_lo = np.where(aa == 0, 0.0, cost_at((aa - 1) * step))
         x_hi = np.where(aa == top, np.inf, cost_at(aa * step))
         s_lo = sev.sf(x_lo)
         s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
-        cost[sel] = tab.scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
+        cost[sel] = scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
     location = np.zeros(a.size, np.int8)
     away = level == OUT_OF_AREA
     if away.any():
@@ -473,13 +628,15 @@ def _episodes_in_cells(scenario: Scenario, tab: CellTables, pos: int, a: np.ndar
 # --------------------------------------------------------------------------- simulated years
 def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_year: int, floor: float,
                    counts: np.ndarray, cells: list, tables: dict):
-    """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``, which share
-    one set of year factors (all years when there are no shocks; one year otherwise).
+    """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``.
 
+    Years with equal factors (all of them without shocks) share their tables and multinomial
+    draws; with shocks each year has its own count laws, but years whose severities fall on the
+    same grid point share the proposal tables and one sequential sampler.
     ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
     """
     claims, cii = scenario.claims, scenario.cii
-    factors = year_factors(scenario, seed, years[0], contract_year)
+    year_f = [year_factors(scenario, seed, y, contract_year) for y in years]
     g = rngmod.generator(seed, FAST, 1, contract_year, years[0], len(years))
     n_years, n_blocks = len(years), counts.shape[0]
     n_units = n_years * n_blocks  # unit = (year, block)
@@ -490,49 +647,86 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
                         for s in SCHEMES])
     agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
-    conditioned = []  # set E: (cell index, table, vector indices, units)
-    free = []  # set R: (cell index, count matrix over all streams, units)
-    for c_idx, (_, cell, poor) in enumerate(cells):
-        key = (cell, factors.frequency, factors.severity)
-        if key not in tables:
-            tables[key] = build_tables(scenario, cell, factors, floor, tables)
-        tab = tables[key]
-        n = np.tile(counts[:, c_idx], n_years)
-        grp = 2 * cell.scheme + int(poor)
-        agg[:, grp, 0] += n
-        agg[:, grp, 1] += n * premium[cell.scheme]
-        agg[:, grp, 2:6] += n[:, None] * tab.expected
-        agg[:, grp, 8] += n * tab.catastrophic
-        if not len(tab.streams):
-            continue
-        rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
-        split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
-        k_e, k_r = split[:, 0], split[:, 1]
-        pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
-        if pick.size:
-            conditioned.append((c_idx, tab, pick, np.repeat(np.arange(n_units), k_e)))
-        if k_r.sum():
-            mat = np.zeros((int(k_r.sum()), n_streams), int)
-            mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
-            free.append((c_idx, mat, np.repeat(np.arange(n_units), k_r)))
+    conditioned = []  # set E: (cell index, table, vector indices, units, factor index)
+    free = []  # set R: (cell index, count matrix over all streams, units, factor index)
+    distinct_f = sorted(set(year_f), key=year_f.index)
+    # With shocks the proposal is tabulated at a grid severity ≥ the year's (tables shared across
+    # years); conditioned costs are scaled down by ``shrink`` afterwards, which only lowers
+    # accumulations, so the candidates still cover every person-year that reaches the floor.
+    t_sev = np.array([table_severity(f.severity, claims.shocks.enabled) for f in distinct_f])
+    shrink = np.array([f.severity for f in distinct_f]) / t_sev
+    for f_idx, factors in enumerate(distinct_f):
+        at_years = np.array([i for i, f in enumerate(year_f) if f == factors])
+        units_f = (at_years[:, None] * n_blocks + np.arange(n_blocks)).ravel()
+        catastrophic = catastrophic_probabilities(scenario, [c for _, c, _ in cells], factors, tables)
+        for c_idx, (_, cell, poor) in enumerate(cells):
+            key = (cell, factors.frequency, factors.severity)
+            tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=t_sev[f_idx],
+                                                  catastrophic=False)
+            if not claims.shocks.enabled:  # a shocked year's own tables are not met again
+                tables[key] = tab
+            n = np.tile(counts[:, c_idx], at_years.size)
+            grp = 2 * cell.scheme + int(poor)
+            agg[units_f, grp, 0] += n
+            agg[units_f, grp, 1] += n * premium[cell.scheme]
+            agg[units_f, grp, 2:6] += n[:, None] * tab.expected
+            agg[units_f, grp, 8] += n * catastrophic[c_idx]
+            if not len(tab.streams):
+                continue
+            rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
+            split = g.multinomial(n, np.array([tab.z_e, tab.z_r, rest]) / (tab.z_e + tab.z_r + rest))
+            k_e, k_r = split[:, 0], split[:, 1]
+            pick = _draw(tab.weights, g, int(k_e.sum())) if k_e.sum() else np.zeros(0, int)
+            if pick.size:
+                conditioned.append((c_idx, tab, pick, np.repeat(units_f, k_e), f_idx))
+            if k_r.sum():
+                mat = np.zeros((int(k_r.sum()), n_streams), int)
+                mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
+                free.append((c_idx, mat, np.repeat(units_f, k_r), f_idx))
     agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
     agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
     agg = agg.reshape(n_years, n_blocks, N_GROUPS, len(AGG_FIELDS))
     # Candidates: set E first (conditioned on the rounded-up units), then set R (unconditioned).
-    unit = np.concatenate([u for *_, u in conditioned] + [u for *_, u in free] + [np.zeros(0, int)])
-    cell_of = np.concatenate([np.full(u.size, c) for c, *_, u in conditioned + free] + [np.zeros(0, int)]).astype(int)
+    unit = np.concatenate([u for *_, u, _ in conditioned] + [u for *_, u, _ in free] + [np.zeros(0, int)])
+    cell_of = np.concatenate([np.full(u.size, c) for c, *_, u, _ in conditioned + free]
+                             + [np.zeros(0, int)]).astype(int)
+    f_of = np.concatenate([np.full(u.size, f) for *_, u, f in conditioned + free] + [np.zeros(0, int)]).astype(int)
     n_cand = unit.size
     if n_cand == 0:
         return agg, Rows.concat([])
     region_cost = np.array([r.cost_factor for r in scenario.population.regions])
-    scale = factors.severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
+    severity = np.array([f.severity for f in distinct_f])[f_of]
+    frequency = np.array([f.frequency for f in distinct_f])[f_of]
+    scale = severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
     chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
     offset = 0
-    for _, tab, pick, u in conditioned:
-        chosen.append(draw_conditioned(scenario, tab, pick, offset + np.arange(u.size), g, step, top))
-        offset += u.size
+    if conditioned:  # one sequential sampler per cost scale (region), across all cells
+        starts = np.cumsum([0] + [p.size for _, _, p, _, _ in conditioned])
+        for sc_val in sorted({tab.scale for _, tab, *_ in conditioned}):
+            # Distinct count vectors without sorting the candidates: the vectors each cell used
+            # (bincount), made distinct across cells, then looked up per candidate.
+            parts = [(i, tab, p, np.flatnonzero(np.bincount(p, minlength=len(tab.vectors))))
+                     for i, (_, tab, p, *_) in enumerate(conditioned) if tab.scale == sc_val]
+            used = np.zeros((sum(m.size for *_, m in parts), n_streams), int)
+            at = 0
+            for _, tab, _, mine in parts:
+                used[at:at + mine.size, tab.streams] = tab.vectors[mine]
+                at += mine.size
+            distinct, code = np.unique(used, axis=0, return_inverse=True)
+            code, inv, who, at = code.ravel(), [], [], 0
+            for i, tab, pick, mine in parts:
+                local = np.zeros(len(tab.vectors), int)
+                local[mine] = code[at:at + mine.size]
+                inv.append(local[pick])
+                who.append(starts[i] + np.arange(pick.size))
+                at += mine.size
+            owner, stream, level, location, cost, compliant = draw_conditioned(
+                scenario, distinct, np.concatenate(inv), np.concatenate(who), float(sc_val), g, step, top, tables)
+            down = shrink[f_of[owner]]
+            chosen.append((owner, stream, level, location, cost * down, compliant * down))
+        offset = int(starts[-1])
     if free:
-        mat = np.concatenate([m for _, m, _ in free])
+        mat = np.concatenate([m for _, m, *_ in free])
         owner, *cols = draw_episodes(scenario, mat, scale[offset:], g)
         chosen.append((offset + owner, *cols))
 
@@ -542,11 +736,12 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     for s_idx, st in enumerate(claims.streams):
         if in_scope[s_idx]:
             continue
-        mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * factors.frequency
+        mean = np.array([stream_mean(st, c) for c in cell_list])[cell_of] * frequency
         prev = np.array([stream_prevalence(st, c) for c in cell_list])[cell_of]
         has = g.random(n_cand) < prev
         out_counts[:, s_idx] = frequency_for(st.dispersion).rvs(g, mean * has)
-    chosen.append(draw_episodes(scenario, out_counts, scale, g))
+    if not in_scope.all():
+        chosen.append(draw_episodes(scenario, out_counts, scale, g))
     person, stream, level, location, cost, compliant = (np.concatenate(cols) for cols in zip(*chosen))
 
     paid_u, ded, toward_u = toward_cii(scenario, stream, level, compliant, inpatient)
@@ -595,8 +790,11 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
         np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
 
-    # Without shocks every year has the same tables: all years are one unit of work.
-    units = [list(range(years))] if not scenario.claims.shocks.enabled else [[y] for y in range(years)]
+    # Units of work: runs of simulated years, fixed by the scenario (so the numbers do not depend
+    # on the mapping). Without shocks every year has the same tables, so a unit holds as many
+    # years as UNIT_PERSON_YEARS allows (memory); with shocks, SHOCK_YEARS years.
+    span = SHOCK_YEARS if scenario.claims.shocks.enabled else max(1, UNIT_PERSON_YEARS // max(size, 1))
+    units = [list(range(y, min(y + span, years))) for y in range(0, years, span)]
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
 
     def run(unit: list[int]):

@@ -40,8 +40,11 @@ def agree(a, b, metrics=METRICS, k=3.0):
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_agrees_with_brute_force_on_bundled_scenarios(path):
     sc = load_scenario(path).replace(**{"population.size": 150_000})
+    # Henan's brute beneficiaries at seed 3 sit about 2 SE above a 6M-person-year brute run
+    # (51.9 ± 0.3 per 10k, which 20M fast person-years match: 51.8 ± 0.2); 16 fast years keep the
+    # fast side's own noise small so that this does not push |z| past 3.
     brute = simulate(sc, years=4, seed=3, progress=False)
-    fast = simulate(sc, years=8, seed=4, engine="fast")
+    fast = simulate(sc, years=16, seed=4, engine="fast")
     agree(fast, brute)
     assert fast.premium_per_capita() == pytest.approx(brute.premium_per_capita(), rel=1e-2)
 
@@ -56,16 +59,22 @@ def test_agrees_with_brute_force_under_shocks(provincial):
     agree(fast, brute, ("claims_per_capita", "beneficiaries_per_10k", "basic_paid_per_capita"))
 
 
+def against_exact(sc, years, seed, rel_se):
+    """A fast run's claims and beneficiaries per insured within 3 SE of the FFT expectation."""
+    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
+    fast = simulate(sc, years=years, seed=seed, engine="fast")
+    claims, benef = fast.claims_per_capita(), fast.ratio("beneficiaries", "people")
+    assert claims.se < rel_se * claims.value
+    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
+    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    return fast, exact
+
+
 @pytest.mark.parametrize("name", sorted(DESIGNS))
 def test_unbiased_against_the_exact_distribution(name):
     """Conditional sampling is exact: many fast person-years against the FFT expectation, within 3 SE."""
     sc = DESIGNS[name].replace(**{"population.size": 4 * 65_536})  # 4 full blocks × 5 years: 20 SE units
-    exact = expected_cii(sc, step=10.0, n_points=1 << 16)
-    fast = simulate(sc, years=5, seed=11, engine="fast")
-    claims, benef = fast.claims_per_capita(), fast.ratio("beneficiaries", "people")
-    assert claims.se < 0.01 * claims.value
-    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
-    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    fast, exact = against_exact(sc, years=5, seed=11, rel_se=0.01)
     # Rows are exactly the person-years at or above the floor: a Binomial count.
     n = 4 * 65_536 * 5
     p = exact.floor_probability
@@ -135,3 +144,16 @@ def test_realistic_population_against_exact(provincial):
     for est, ref in ((fast.claims_per_capita(), exact.claims_per_capita),
                      (fast.ratio("beneficiaries", "people"), exact.beneficiaries_per_capita)):
         assert abs(est.value - ref) < 3.5 * est.se, (est, ref)
+
+
+def test_proposal_at_a_higher_severity_stays_exact(monkeypatch):
+    """With shocks the proposal is tabulated at a grid severity above the year's and conditioned
+    costs are scaled down. Forcing that gap to 25 % (here without shocks, so the exact expectation
+    is one number and the SE small) must leave claims and beneficiaries unbiased."""
+    from actuarial import fast as fastmod
+
+    assert fastmod.table_severity(0.93, True) >= 0.93 and fastmod.table_severity(0.93, False) == 0.93
+    monkeypatch.setattr(fastmod, "table_severity", lambda severity, shocks: 1.25 * severity)
+    sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]},
+                population={"size": 200_000})
+    against_exact(sc, years=4, seed=12, rel_se=0.02)
