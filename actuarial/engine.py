@@ -96,6 +96,9 @@ class Accumulations:
     agg: np.ndarray  # (years, blocks, N_GROUPS, len(AGG_FIELDS))
     rows: Rows
     shocks: np.ndarray  # (years, 2): frequency and severity multipliers
+    exact_totals: bool = False
+    """True when ``agg`` holds exact expectations given each block's people (the fast engine): then
+    they vary only with the population's composition, block by block, not from year to year."""
 
     def total(self, field: str) -> np.ndarray:
         """Per simulated year total of an AGG_FIELDS field."""

@@ -58,7 +58,9 @@ reached, and the later episodes are drawn unconditioned in one go.
 Totals per (year, block, group) (``agg``): people and premium are counted
 exactly; episodes, cost, compliant cost and basic paid are the people count
 times their exact expectation per person-year (closed-form limited expectations),
-so they carry no sampling error; the part of basic paid the annual cap cuts off
+so they carry no process noise, only the variation of each block's drawn population
+(:mod:`actuarial.results` then takes blocks, not years, as their replicates:
+``Accumulations.exact_totals``); the part of basic paid the annual cap cuts off
 is added from the kept people; ``catastrophic_before`` is the people count times
 ``P(total out-of-pocket > threshold)`` from the exact grid distribution (step
 threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
@@ -68,7 +70,7 @@ Speed (provincial guideline, one core of a shared 2-core machine; see benchmarks
 about 90-140 million person-years/s without shocks against 4-5 million for the brute engine
 and the plain-numpy baseline, with the same standard error per person-year for the CII
 figures (the kept people are an exact sample): about 20-30× at equal CI width; the non-CII
-totals carry no sampling error at all. With shocks (10 % s.d.) about 17-21 million
+totals carry no process noise. With shocks (10 % s.d.) about 17-21 million
 person-years/s at 10^6 insured and 50 million at 10^7 (per-year tables and draws are fixed
 cost). What is left is numpy work per candidate (≈ 1.5 µs, ≈ 3.3 episodes each), about 1.1
 candidates per person-year kept.
@@ -798,13 +800,13 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
 
     def run(unit: list[int]):
-        return simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
-                              shared if shared is not None else {})
+        return unit[0], *simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
+                                        shared if shared is not None else {})
 
     mapper = map_fn or (lambda f, xs: map(f, xs))
-    outs = list(mapper(run, units))
-    agg = np.concatenate([a for a, _ in outs])
+    outs = sorted(mapper(run, units), key=lambda out: out[0])  # a mapper may return units in any order
+    agg = np.concatenate([a for _, a, _ in outs])
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([r for _, r in outs]), shocks)
+                         Rows.concat([r for _, _, r in outs]), shocks, exact_totals=True)

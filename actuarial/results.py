@@ -127,13 +127,17 @@ class SimulationResult:
         """Per simulated year totals of a cell field (yuan or counts)."""
         return self.cell(name, groups).sum(axis=1)
 
-    def _units(self, name: str, groups=None) -> np.ndarray:
+    def _units(self, name: str, groups=None, by_block: bool = False) -> np.ndarray:
         x = self.cell(name, groups)
-        return x.sum(axis=1) if self.scenario.claims.shocks.enabled else x
+        if self.scenario.claims.shocks.enabled:
+            return x.sum(axis=1)  # years share their shock: whole years are the replicates
+        return x.sum(axis=0) if by_block else x
 
     def ratio(self, num: str, den: str, groups=None, per: float = 1.0) -> Estimate:
         """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured')."""
-        return ratio_estimate(self._units(num, groups), self._units(den, groups)).scaled(per)
+        # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates.
+        by_block = self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
+        return ratio_estimate(self._units(num, groups, by_block), self._units(den, groups, by_block)).scaled(per)
 
     # ----------------------------------------------------------------- headline estimates
     def claims_per_capita(self, groups=None) -> Estimate:

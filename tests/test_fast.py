@@ -120,6 +120,14 @@ def test_reproducible_and_independent_of_mapping(provincial):
     a = accumulate(sc, 3, seed=9, engine="fast")
     b = accumulate(sc, 3, seed=9, engine="fast", map_fn=lambda f, xs: [f(x) for x in reversed(list(xs))][::-1])
     assert np.array_equal(a.agg, b.agg)
+    # With shocks the years form several units of work; a mapper returning them out of order
+    # (as Dask does, in completion order) must not permute the years.
+    shocked = sc.replace(**{"claims.shocks.severity_sd": 0.2})
+    in_order = accumulate(shocked, 25, seed=9, engine="fast")
+    backwards = accumulate(shocked, 25, seed=9, engine="fast", map_fn=lambda f, xs: [f(x) for x in reversed(list(xs))])
+    assert np.array_equal(in_order.agg, backwards.agg)
+    assert np.array_equal(in_order.rows.year, backwards.rows.year)
+    assert np.array_equal(in_order.rows.by_location, backwards.rows.by_location)
     assert np.array_equal(a.rows.by_location, b.rows.by_location)
     assert np.all(a.rows.by_location.sum(axis=1) >= a.floor)
     assert np.allclose(a.total("cost") - a.total("basic_paid"), a.total("oop_total"))
@@ -157,3 +165,14 @@ def test_proposal_at_a_higher_severity_stays_exact(monkeypatch):
     sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]},
                 population={"size": 200_000})
     against_exact(sc, years=4, seed=12, rel_se=0.02)
+
+
+def test_exact_totals_take_blocks_as_replicates(provincial):
+    """The fast engine's non-CII totals are exact given each block's people and repeat every year, so
+    more simulated years must not shrink their standard error (years are not independent replicates)."""
+    sc = provincial.replace(**{"population.size": 200_000})
+    two = simulate(sc, 2, seed=3, engine="fast", progress=False).metrics()
+    eight = simulate(sc, 8, seed=3, engine="fast", progress=False).metrics()
+    assert eight["catastrophic_per_10k"].se == pytest.approx(two["catastrophic_per_10k"].se, rel=1e-9)
+    assert eight["catastrophic_per_10k"].se > 0
+    assert eight["claims_per_capita"].se < two["claims_per_capita"].se  # CII figures do average over years
