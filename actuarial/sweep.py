@@ -375,7 +375,9 @@ def _tasks(sweep: Sweep, scenarios: list[Scenario], seeds: list[int], skip: set[
 
     A task is (scenario, seed, years, contract_year, floor, [(point, cii, funding, fee rate)], outputs).
     The floor is the lowest deductible over *all* the group's points, so a resumed run keeps the
-    same rows (rows below a point's deductible add exact zeros to its figures anyway).
+    same rows (rows below a point's deductible add exact zeros to its figures anyway). With
+    ``engine="fast"`` the floor also sets the sampler's grid, so a point's draws depend on the
+    group it shares a pass with (the same within one sweep definition, resumed or not).
     """
     from .cii import min_deductible
 
