@@ -232,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:  # validated parameters out of range (e.g. a solver bracket)
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except ConnectionError as err:  # e.g. --scheduler names no reachable Dask scheduler
+        print(f"error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
