@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -333,10 +334,16 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
     _check_shared(bids)
     base = bids[0].scenario
     # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:
-    # the episodes drawn are identical, so the comparison keeps common random numbers.
+    # with the brute and GPU engines the episodes drawn are identical, so the comparison keeps common
+    # random numbers; the fast engine's draws depend on those fields, so there such bids are unpaired.
     groups: dict[str, list[int]] = {}
     for i, b in enumerate(bids):
         groups.setdefault(repr(heavy_cii(b.scenario.cii)), []).append(i)
+    if len(groups) > 1 and accumulate_kw.get("engine", "brute") == "fast":
+        warnings.warn("bids differ in cii scope / includes_basic_deductible / catastrophic_threshold: with "
+                      "engine='fast' they are priced on different draws, so differences between them are not "
+                      "paired (each bid's figures and SEs stay valid); use engine='brute' for paired differences",
+                      stacklevel=2)
     priced: dict[int, SimulationResult] = {}
     for members in groups.values():
         lead = bids[members[0]].scenario

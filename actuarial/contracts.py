@@ -107,8 +107,15 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
                               **accumulate_kw)
 
         # A change to a field the heavy pass reads (e.g. a wider disease scope) needs its own pass;
-        # the same seed draws the same episodes, so the policy loss is still a paired difference.
+        # with the brute and GPU engines the same seed draws the same episodes, so the policy loss is
+        # still a paired difference. The fast engine's draws depend on those fields, so it cannot pair.
         reads_heavy = heavy_cii(cii) != heavy_cii(base_cii)
+        if reads_heavy and accumulate_kw.get("engine", "brute") == "fast":
+            fields = sorted(k for k, v in heavy_cii(cii).items() if v != getattr(base_cii, k))
+            raise ValueError(
+                f"contract.policy_changes (contract year {year}) change cii {fields}, which the fast engine's "
+                "draws depend on, so the policy loss would not be a paired difference; use engine='brute' "
+                "(or 'gpu') for this contract")
         acc = run(in_force if reads_heavy else scenario)
         res = evaluate(acc, cii)
         claims = res.yearly("claims")

@@ -5,6 +5,12 @@ Standard errors come from independent replication units. Without systemic
 shocks the (simulated year, block) cells are independent, so they are the
 units (a ratio estimator over many cells). With shocks, blocks of the same
 year share the year's multipliers, so whole simulated years are the units.
+
+The synthetic people are drawn once and kept for every simulated year, so these
+SEs are conditional on that population; the error from its composition (which
+people the seed drew) is small at real sizes. The fast engine's non-CII totals
+are exact given the people, so for them blocks are the replicates (when there
+are at least two), which counts exactly that composition error.
 """
 
 from __future__ import annotations
@@ -135,8 +141,10 @@ class SimulationResult:
 
     def ratio(self, num: str, den: str, groups=None, per: float = 1.0) -> Estimate:
         """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured')."""
-        # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates.
-        by_block = self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
+        # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates
+        # (with a single block, fall back to cells: the SE is then conditional on the drawn people).
+        by_block = (self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
+                    and self.accumulations.agg.shape[1] > 1)
         return ratio_estimate(self._units(num, groups, by_block), self._units(den, groups, by_block)).scaled(per)
 
     # ----------------------------------------------------------------- headline estimates

@@ -154,3 +154,14 @@ def test_policy_change_to_scope_is_simulated_not_ignored():
     assert np.all(extra > 0)
     loss = np.maximum(year2.settlement.claims - year2.settlement.premium, 0)
     assert np.allclose(year2.settlement.policy_loss, np.minimum(extra, loss))
+
+
+def test_fast_engine_refuses_unpaired_policy_loss():
+    from actuarial import load_scenario
+    from actuarial.contracts import run_contract
+
+    sc = load_scenario("scenarios/daqing_2015_ncms.toml").replace(**{"population.size": 20_000})
+    changed = sc.replace(**{"contract.policy_changes": [
+        {"from_year": 2, "changes": {"cii.scope": list(sc.cii.scope) + ["mental_illness"]}}]})
+    with pytest.raises(ValueError, match="fast engine's draws depend on"):
+        run_contract(changed, years=2, seed=1, engine="fast")

@@ -59,6 +59,15 @@ def test_agrees_with_brute_force_under_shocks(provincial):
     agree(fast, brute, ("claims_per_capita", "beneficiaries_per_10k", "basic_paid_per_capita"))
 
 
+@pytest.mark.parametrize("shock", ["frequency_sd", "severity_sd"])
+def test_yearly_claims_follow_the_shocks(provincial, shock):
+    """Means alone cannot show that a year's shock reaches its draws: each year's claims must move with it."""
+    sc = provincial.replace(**{"population.size": 130_000, f"claims.shocks.{shock}": 0.3})
+    fast = simulate(sc, years=10, seed=7, engine="fast")
+    factor = fast.accumulations.shocks[:, 0 if shock == "frequency_sd" else 1]
+    assert np.corrcoef(fast.yearly("claims"), factor)[0, 1] > 0.9
+
+
 def against_exact(sc, years, seed, rel_se):
     """A fast run's claims and beneficiaries per insured within 3 SE of the FFT expectation."""
     exact = expected_cii(sc, step=10.0, n_points=1 << 16)
