@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .rng import BLOCK_SIZE
 from .scenario import ScenarioError, load_scenario
 
 COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep")
@@ -75,9 +76,8 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, h
         if headline:
             text = headline + "\n\n" + text
     if out:
+        check_new_files(out=out)  # again: the file may have appeared while simulating
         path = Path(out)
-        if path.exists():
-            raise UserError(f"{path}: already exists; choose another --out (nothing was overwritten)")
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}", file=sys.stderr)
     else:
@@ -119,7 +119,7 @@ def engine_options(args):
     from .parallel import DaskMap
 
     with DaskMap(workers=args.workers, scheduler=args.scheduler) as dmap:
-        yield {**kw, "map_fn": dmap, "chunk_size": 65_536}
+        yield {**kw, "map_fn": dmap, "chunk_size": BLOCK_SIZE}  # one block per task keeps workers busy
 
 
 def scenario_from_args(args):

@@ -357,14 +357,6 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
 
 
 # --------------------------------------------------------------------------- command line
-def _user_error(message: str) -> Exception:
-    """A :class:`actuarial.cli.UserError` that is also a ValueError, so ``main`` prints it cleanly
-    however the CLI module was started (``python -m`` makes a second copy of its classes)."""
-    from .cli import UserError
-
-    return type("CompareError", (UserError, ValueError), {})(message)
-
-
 def parse_weights(text: str | None) -> dict[str, float] | None:
     """``"fund_outlay_per_capita=2,actual_payment_ratio=1"`` → dict; None stays None."""
     if not text:
@@ -377,17 +369,19 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
         except ValueError:
             sep = ""
         if not sep:
-            raise _user_error(f"--weights: expected criterion=number pairs separated by commas (got {part!r}); "
+            from .cli import UserError
+
+            raise UserError(f"--weights: expected criterion=number pairs separated by commas (got {part!r}); "
                             f"criteria: {', '.join(CRITERIA)}")
     return out
 
 
 def cmd_compare(args) -> int:
-    from .cli import check_new_files, emit, engine_options
+    from .cli import UserError, check_new_files, emit, engine_options
 
     check_new_files(out=args.out, png=args.png)
     if args.years < 1:
-        raise _user_error(f"--years must be >= 1 (got {args.years})")
+        raise UserError(f"--years must be >= 1 (got {args.years})")
     with engine_options(args) as kw:
         cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
     table = cmp.brief() if args.format == "table" else cmp.ranked()

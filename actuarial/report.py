@@ -309,11 +309,10 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .cli import UserError, engine_options, scenario_from_args
+    from .cli import UserError, check_new_files, engine_options, scenario_from_args
 
+    check_new_files(out=args.out)
     out = Path(args.out)
-    if out.exists():
-        raise UserError(f"{out}: already exists; choose another --out (nothing was overwritten)")
     bids = [p for p in args.scenarios if _is_bid(Path(p))]
     scenarios = []
     for path in args.scenarios:
