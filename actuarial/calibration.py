@@ -159,10 +159,11 @@ def _solve(res0: SimulationResult, design, lo: float, hi: float, premium: float,
         return brentq(f, lo, hi, xtol=1e-6 * max(1.0, abs(hi - lo)))
 
     value = root(net)
-    se = claims(value).se
+    best = design(value)
+    result = res0.with_design(best)
+    se = result.claims_per_capita().se
     ends = sorted(root(net + s * Z95 * se) for s in (-1, 1)) if se > 0 and math.isfinite(se) else [value, value]
-    ends = [ends[0], ends[1]]
-    return InverseSolution(name, value, (ends[0], ends[1]), premium, design(value), res0.with_design(design(value)))
+    return InverseSolution(name, value, (ends[0], ends[1]), premium, best, result)
 
 
 def solve_deductible(scenario: Scenario, premium: float | None = None, years: int = 20, seed: int = 0,

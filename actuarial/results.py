@@ -16,7 +16,7 @@ are at least two), which counts exactly that composition error.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -103,7 +103,6 @@ class SimulationResult:
     combined_fee_rate: float
     benefit: np.ndarray  # yuan per row
     cells: np.ndarray  # (years, blocks, groups, len(CELL_FIELDS))
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible")
     """AGG_FIELDS, then: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
