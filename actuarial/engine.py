@@ -20,7 +20,7 @@ any ``chunk_size`` and any number of workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from .claims import simulate_episodes, year_factors
 from .cii import min_deductible
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, SCHEMES, Scenario
+
+if TYPE_CHECKING:
+    from .control import Control
 
 AGG_FIELDS = (
     "people", "premium", "episodes", "cost", "compliant", "basic_paid",
@@ -60,6 +63,7 @@ class Rows:
     by_location: np.ndarray  # float64 (rows × len(LOCATIONS)), accumulation before B/C self-pay
     oop_compliant: np.ndarray  # float64, compliant out-of-pocket after basic, incl. the basic deductible
     oop_total: np.ndarray  # float64, total out-of-pocket after basic (incl. non-compliant)
+    control: np.ndarray | None = None  # int32 min(S, TOP) of actuarial.control (fast engine), else None
 
     @property
     def poor(self) -> np.ndarray:
@@ -73,8 +77,9 @@ class Rows:
         if not parts:
             return Rows(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int8),
                         np.zeros((0, len(LOCATIONS))), np.zeros(0), np.zeros(0))
+        control = None if any(p.control is None for p in parts) else np.concatenate([p.control for p in parts])
         return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                      ("year", "block", "group", "by_location", "oop_compliant", "oop_total")))
+                      ("year", "block", "group", "by_location", "oop_compliant", "oop_total")), control)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class Accumulations:
     exact_totals: bool = False
     """True when ``agg`` holds exact expectations given each block's people (the fast engine): then
     they vary only with the population's composition, block by block, not from year to year."""
+    control: "Control | None" = None
+    """The claims control variate (:mod:`actuarial.control`; fast engine without shocks), else None."""
 
     def total(self, field: str) -> np.ndarray:
         """Per simulated year total of an AGG_FIELDS field."""

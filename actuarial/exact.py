@@ -23,7 +23,8 @@ Discretisation: the episode amount is rounded to the *nearest* grid point
 (``rounding="nearest"``; the grid's error in the mean is O(step²), and
 :func:`expected_cii` shows it shrinking with the step) or *up*
 (``rounding="up"``: every rounded amount is ≥ the true one, which the fast
-engine needs for its proposal). Amounts at or above the last grid point are
+engine needs for its proposal) or *down* (``rounding="down"``: the control variate of
+:mod:`actuarial.control`, which rounds each simulated episode the same way). Amounts at or above the last grid point are
 lumped there; the lumped mass is reported (``truncated``) and a large value
 means the grid is too short. Level mixes are mixed on the grid; the count
 pgf — Poisson, negative binomial with gamma frailty of variance ``dispersion``,
@@ -59,7 +60,7 @@ from .claims import YearFactors
 from .distributions import severity_from_spec
 from .scenario import LEVELS, SCHEMES, CII, EpisodeStream, Scenario
 
-Rounding = Literal["nearest", "up"]
+Rounding = Literal["nearest", "up", "down"]
 What = Literal["toward_cii", "oop_total"]
 
 
@@ -110,7 +111,8 @@ def episode_pmf(scenario: Scenario, stream: EpisodeStream, scale: float, step: f
     multiplies the cost (region factor × year severity shock).
     """
     j = np.arange(size, dtype=float)
-    edges = (j + 0.5) * step if rounding == "nearest" else j * step  # F at edges[k] = P(rounded ≤ k)
+    # F at edges[k] = P(rounded ≤ k); rounded down, ≤ k means amount < (k + 1)·step (continuous above 0)
+    edges = {"nearest": (j + 0.5) * step, "up": j * step, "down": (j + 1) * step}[rounding]
     pmf = np.zeros(size)
     total = sum(stream.level_mix.get(lvl, 0.0) for lvl in LEVELS)
     for lvl in LEVELS:

@@ -101,7 +101,8 @@ from scipy import special
 from . import basic as basicmod
 from . import rng as rngmod
 from .claims import OUT_OF_AREA, YearFactors, year_factors
-from .cii import min_deductible
+from .cii import eligible_factor, min_deductible
+from .control import TOP, Control, control_step, episode_units
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
 from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
@@ -629,13 +630,15 @@ def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndar
 
 # --------------------------------------------------------------------------- simulated years
 def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_year: int, floor: float,
-                   counts: np.ndarray, cells: list, tables: dict):
+                   counts: np.ndarray, cells: list, tables: dict, control_step: float | None = None):
     """agg (len(years), blocks, N_GROUPS, fields) and kept Rows of simulated ``years``.
 
     Years with equal factors (all of them without shocks) share their tables and multinomial
     draws; with shocks each year has its own count laws, but years whose severities fall on the
     same grid point share the proposal tables and one sequential sampler.
     ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
+    ``control_step``: grid step (yuan) of the claims control variate (:mod:`actuarial.control`);
+    the kept rows then carry min(S, TOP), else None.
     """
     claims, cii = scenario.claims, scenario.cii
     year_f = [year_factors(scenario, seed, y, contract_year) for y in years]
@@ -759,6 +762,11 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     oop_total = np.bincount(person, weights=cost - paid, minlength=n_cand)
     cut = np.bincount(person, weights=paid_u - paid, minlength=n_cand)
     kept = np.flatnonzero(acc_u >= floor if floor > 0 else acc_u > 0)
+    units = None
+    if control_step is not None:  # X > 0 needs h·S ≥ the deductible ≥ floor, so kept rows hold every X > 0
+        units = np.bincount(person[covered], weights=episode_units(toward_u[covered], control_step),
+                            minlength=n_cand)
+        units = np.minimum(units[kept], TOP).astype(np.int32)
     group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
     where = unit[kept] * N_GROUPS + group[kept]
     cut_g = np.bincount(where, weights=cut[kept], minlength=n_units * N_GROUPS).reshape(agg.shape[:3])
@@ -766,7 +774,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     agg[..., 6] += cut_g
     agg[..., 7] += cut_g
     rows = Rows(np.asarray(years, np.int32)[unit[kept] // n_blocks], (unit[kept] % n_blocks).astype(np.int32),
-                group[kept], by_location[kept], oop_compliant[kept], oop_total[kept])
+                group[kept], by_location[kept], oop_compliant[kept], oop_total[kept], units)
     return agg, rows
 
 
@@ -798,10 +806,16 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     span = SHOCK_YEARS if scenario.claims.shocks.enabled else max(1, UNIT_PERSON_YEARS // max(size, 1))
     units = [list(range(y, min(y + span, years))) for y in range(0, years, span)]
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
+    control, step = None, None
+    if not scenario.claims.shocks.enabled:  # with shocks E[X] would differ year by year
+        claims = scenario.claims
+        factor = eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
+        step = control_step(scenario.cii, factor, floor)
+        control = Control.build(scenario, cells, counts, year_factors(scenario, seed, 0, contract_year), step)
 
     def run(unit: list[int]):
         return unit[0], *simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
-                                        shared if shared is not None else {})
+                                        shared if shared is not None else {}, step)
 
     mapper = map_fn or (lambda f, xs: map(f, xs))
     outs = sorted(mapper(run, units), key=lambda out: out[0])  # a mapper may return units in any order
@@ -809,4 +823,4 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([r for _, _, r in outs]), shocks, exact_totals=True)
+                         Rows.concat([r for _, _, r in outs]), shocks, exact_totals=True, control=control)

@@ -103,10 +103,15 @@ class SimulationResult:
     combined_fee_rate: float
     benefit: np.ndarray  # yuan per row
     cells: np.ndarray  # (years, blocks, groups, len(CELL_FIELDS))
+    control_expected: np.ndarray | None = None
+    """E[X] of the claims control variate per person-year of each population cell (yuan), or None
+    when the simulation has no control (:mod:`actuarial.control`)."""
 
-    CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible")
+    CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible",
+                                "control", "control_expected")
     """AGG_FIELDS, then: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
-    catastrophic cases avoided by CII, and eligible accumulation above the deductible (yuan)."""
+    catastrophic cases avoided by CII, eligible accumulation above the deductible (yuan), and the
+    claims control variate: Σ X over the rows and the people's E[X] (yuan; 0 without a control)."""
 
     # ----------------------------------------------------------------- basic accessors
     @property
@@ -138,13 +143,45 @@ class SimulationResult:
             return x.sum(axis=1)  # years share their shock: whole years are the replicates
         return x.sum(axis=0) if by_block else x
 
-    def ratio(self, num: str, den: str, groups=None, per: float = 1.0) -> Estimate:
-        """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured')."""
+    def ratio(self, num: str, den: str, groups=None, per: float = 1.0, controlled: bool = True) -> Estimate:
+        """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured').
+
+        CII claims over people or premium use the control variate when the simulation has one
+        (:mod:`actuarial.control`); ``controlled=False`` gives the plain ratio of the draws.
+        """
+        if controlled and num == "claims" and den in ("people", "premium") and self.control_expected is not None:
+            return self._controlled_ratio(den, groups).scaled(per)
         # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates
         # (with a single block, fall back to cells: the SE is then conditional on the drawn people).
         by_block = (self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
                     and self.accumulations.agg.shape[1] > 1)
         return ratio_estimate(self._units(num, groups, by_block), self._units(den, groups, by_block)).scaled(per)
+
+    def _controlled_ratio(self, den: str, groups=None) -> Estimate:
+        """(Σ(Y − X) + Σ E[X]) / Σden; SE² = Monte Carlo part (ratio estimator of Σ(Y − X) over the
+        (year, block) units) + the composition part: Var(Σ_c n_c (E[X]_c − r·den_c)) under the multinomial cell counts."""
+        resid = self.cell("claims", groups) - self.cell("control", groups)
+        den_u = self.cell(den, groups)
+        den_total = den_u.sum()
+        if den_total == 0:
+            return Estimate(math.nan, math.nan)
+        expected = self.cell("control_expected", groups).sum()
+        value = (resid.sum() + expected) / den_total
+        m = resid.size
+        if m < 2:
+            return Estimate(value, math.nan)
+        mc = ratio_estimate(resid, den_u).se  # units differ in size (the last block is short)
+        ctl = self.accumulations.control
+        per_scheme = np.array([self.funding.premium_per_capita(s) if s in self.scenario.population.scheme_shares
+                               else 0.0 for s in SCHEMES])
+        den_c = np.ones(ctl.cell_group.size) if den == "people" else per_scheme[ctl.cell_group // 2]
+        inside = np.isin(ctl.cell_group, np.arange(N_GROUPS) if groups is None else list(groups))
+        # A cell's E[Y] taken as its E[X] scaled by ΣY / ΣX-expected (Y − X is small and grows with X).
+        per_cell = self.control_expected * (value * den_total / expected if expected > 0 else 1.0)
+        z = np.where(inside, per_cell - value * den_c, 0.0)
+        composition = ctl.counts.sum() * (ctl.cell_prob @ z**2 - (ctl.cell_prob @ z) ** 2)
+        per_year = den_total / self.years
+        return Estimate(value, math.sqrt(mc**2 + composition / per_year**2))
 
     # ----------------------------------------------------------------- headline estimates
     def claims_per_capita(self, groups=None) -> Estimate:
@@ -272,9 +309,18 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
 
     got = pay > 0
     thr = cii.catastrophic_threshold
+    ctl, expected_c = acc.control, None
+    control = expected = np.zeros((years, blocks, N_GROUPS))
+    if ctl is not None and rows.control is not None:
+        control = tab(ctl.values(cii, factor, rows.control, rows.poor))
+        expected_c = ctl.expected(cii, factor)
+        by_group = np.stack([ctl.counts[:, ctl.cell_group == g] @ expected_c[ctl.cell_group == g]
+                             for g in range(N_GROUPS)], axis=1)  # (blocks, groups), one year
+        expected = np.broadcast_to(by_group, (years, blocks, N_GROUPS))
     extra = np.stack([
         tab(pay), tab(got.astype(float)), tab(np.where(got, rows.oop_compliant, 0.0)),
         tab(((rows.oop_total > thr) & (rows.oop_total - pay <= thr)).astype(float)), tab(above),
+        control, expected,
     ], axis=-1)
     agg = acc.agg
     if funding is not sc.funding:  # premium depends on funding only through per-scheme amounts
@@ -282,7 +328,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
         per_person = np.array([funding.premium_per_capita(s) if s in sc.population.scheme_shares else 0.0
                                for s in SCHEMES]).repeat(2)
         agg[..., AGG_FIELDS.index("premium")] = agg[..., AGG_FIELDS.index("people")] * per_person
-    return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1))
+    return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), expected_c)
 
 
 def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:
