@@ -122,6 +122,16 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
     return pmf
 
 
+def person_cells(cells: list, people) -> np.ndarray:
+    """Index into ``cells`` (:func:`actuarial.exact.population_cells`) of each person of a population block."""
+    key = {(c.band, c.female, c.scheme, poor, c.region): i for i, (_, c, poor) in enumerate(cells)}
+    n_reg = max(c.region for _, c, _ in cells) + 1
+    lookup = np.full((max(c.band for _, c, _ in cells) + 1, 2, 4, 2, n_reg), -1, np.int64)
+    for (band, female, scheme, poor, region), i in key.items():
+        lookup[band, int(female), scheme, int(poor), region] = i
+    return lookup[people.band, people.female.astype(int), people.scheme, people.poor.astype(int), people.region]
+
+
 @dataclass(frozen=True)
 class Control:
     """What the control variate needs after the heavy pass (see the module docstring)."""

@@ -20,19 +20,18 @@ any ``chunk_size`` and any number of workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Literal, Sequence
+from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
 from . import basic as basicmod
 from . import rng as rngmod
 from .claims import simulate_episodes, year_factors
-from .cii import min_deductible
+from .cii import eligible_factor, min_deductible
+from .control import TOP, Control, control_step, episode_units, person_cells
+from .exact import population_cells
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, SCHEMES, Scenario
-
-if TYPE_CHECKING:
-    from .control import Control
 
 AGG_FIELDS = (
     "people", "premium", "episodes", "cost", "compliant", "basic_paid",
@@ -72,6 +71,11 @@ class Rows:
     def __len__(self) -> int:
         return self.year.shape[0]
 
+    def take(self, which: np.ndarray) -> "Rows":
+        """The rows selected by a boolean mask or index array."""
+        return Rows(*(None if getattr(self, f) is None else getattr(self, f)[which] for f in
+                      ("year", "block", "group", "by_location", "oop_compliant", "oop_total", "control")))
+
     @staticmethod
     def concat(parts: Sequence["Rows"]) -> "Rows":
         if not parts:
@@ -87,6 +91,7 @@ class BlockOutcome:
     block: int
     agg: np.ndarray  # (years, N_GROUPS, len(AGG_FIELDS))
     rows: Rows
+    cell_counts: np.ndarray | None = None  # people per population cell (with a control variate)
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ class Accumulations:
     exact_totals: bool = False
     """True when ``agg`` holds exact expectations given each block's people (the fast engine): then
     they vary only with the population's composition, block by block, not from year to year."""
-    control: "Control | None" = None
+    control: Control | None = None
     """The claims control variate (:mod:`actuarial.control`; fast engine without shocks), else None."""
 
     def total(self, field: str) -> np.ndarray:
@@ -113,8 +118,12 @@ class Accumulations:
 
 
 def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor: float,
-                   contract_year: int = 0) -> BlockOutcome:
-    """Simulate ``years`` independent years of one block of people (pure function of its arguments)."""
+                   contract_year: int = 0, control_step: float | None = None) -> BlockOutcome:
+    """Simulate ``years`` independent years of one block of people (pure function of its arguments).
+
+    With ``control_step`` (yuan) the rows carry min(S, TOP) of :mod:`actuarial.control` and the
+    outcome the block's people per population cell.
+    """
     people = population_block(scenario.population, seed, block)
     n = len(people)
     group = people.group
@@ -130,8 +139,8 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     for year in range(years):
         factors = year_factors(scenario, seed, year, contract_year)
         ep = simulate_episodes(scenario, people, seed, year, block, factors, contract_year)
-        paid, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
-        paid = basicmod.apply_annual_cap(scenario.basic, paid, ep.person, n)
+        paid_u, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
+        paid = basicmod.apply_annual_cap(scenario.basic, paid_u, ep.person, n)
         oop_c = ep.compliant - paid
         toward_cii = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
         covered = in_scope[ep.stream]
@@ -154,9 +163,19 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
         ], axis=1)
         acc = by_location.sum(axis=1)
         keep = np.flatnonzero(acc >= floor if floor > 0 else acc > 0)
+        units = None
+        if control_step is not None:  # before the basic annual cap, as E[X] assumes
+            toward_u = ep.compliant - paid_u - (0.0 if cii.includes_basic_deductible else deductible_part)
+            units = np.bincount(ep.person[covered], weights=episode_units(toward_u[covered], control_step),
+                                minlength=n)
+            units = np.minimum(units[keep], TOP).astype(np.int32)
         rows.append(Rows(np.full(keep.size, year, np.int32), np.full(keep.size, block, np.int32),
-                         group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep]))
-    return BlockOutcome(block, agg, Rows.concat(rows))
+                         group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep], units))
+    counts = None
+    if control_step is not None:
+        cells = population_cells(scenario)
+        counts = np.bincount(person_cells(cells, people), minlength=len(cells))
+    return BlockOutcome(block, agg, Rows.concat(rows), counts)
 
 
 MapFn = Callable[[Callable[[int], BlockOutcome], Iterable[int]], Iterable[BlockOutcome]]
@@ -205,8 +224,14 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     per_chunk = max(1, (chunk_size or rngmod.BLOCK_SIZE) // rngmod.BLOCK_SIZE)
     chunks = [list(range(i, min(i + per_chunk, nb))) for i in range(0, nb, per_chunk)]
 
+    step = None
+    if not scenario.claims.shocks.enabled:  # the claims control variate (actuarial.control)
+        claims = scenario.claims
+        factor = eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
+        step = control_step(scenario.cii, factor, floor)
+
     def run_chunk(blocks: list[int]) -> list[BlockOutcome]:
-        return [simulate_block(scenario, seed, b, years, floor, contract_year) for b in blocks]
+        return [simulate_block(scenario, seed, b, years, floor, contract_year, step) for b in blocks]
 
     mapper = map_fn or (lambda f, xs: map(f, xs))
     show = progress if progress is not None else scenario.population.size * years > 1_000_000
@@ -220,5 +245,9 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     agg = np.stack([o.agg for o in outcomes], axis=1)
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
+    control = None
+    if step is not None:
+        control = Control.build(scenario, population_cells(scenario), np.stack([o.cell_counts for o in outcomes]),
+                                year_factors(scenario, seed, 0, contract_year), step)
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([o.rows for o in outcomes]), shocks)
+                         Rows.concat([o.rows for o in outcomes]), shocks, control=control)

@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .results import ratio_estimate
 
 RESULT_KINDS = ("claims", "loss_ratio", "benefit_by_band", "convergence")
 
@@ -62,18 +61,13 @@ def convergence_table(res, break_even: bool = False) -> pd.DataFrame:
     """Claims per capita (or the break-even premium) estimated from the first k simulated years, k = 1..years.
 
     Columns: ``years``, ``estimate``, ``se``, ``ci95_low``, ``ci95_high`` (yuan per
-    insured person-year). Replication units as in :mod:`actuarial.results`:
-    (year, block) cells, or whole years when systemic shocks are on.
+    insured person-year). Each row is :meth:`SimulationResult.claims_per_capita` of the first k
+    years (with the control variate where the result has one, :mod:`actuarial.control`).
     """
-    claims, people = res.cell("claims"), res.cell("people")
     scale = 1 / (1 - res.combined_fee_rate) if break_even else 1.0
-    by_year = res.scenario.claims.shocks.enabled
     records = []
     for k in range(1, res.years + 1):
-        num, den = claims[:k], people[:k]
-        if by_year:
-            num, den = num.sum(axis=1), den.sum(axis=1)
-        est = ratio_estimate(num, den).scaled(scale)
+        est = res.first_years(k).claims_per_capita().scaled(scale)
         lo, hi = est.ci95
         records.append((k, est.value, est.se, lo, hi))
     return pd.DataFrame.from_records(records, columns=["years", "estimate", "se", "ci95_low", "ci95_high"])

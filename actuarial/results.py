@@ -15,6 +15,7 @@ are at least two), which counts exactly that composition error.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -136,6 +137,13 @@ class SimulationResult:
     def yearly(self, name: str, groups=None) -> np.ndarray:
         """Per simulated year totals of a cell field (yuan or counts)."""
         return self.cell(name, groups).sum(axis=1)
+
+    def first_years(self, k: int) -> "SimulationResult":
+        """The same result restricted to its first ``k`` simulated years (convergence of estimates)."""
+        acc = self.accumulations
+        keep = acc.rows.year < k
+        acc = dataclasses.replace(acc, years=k, agg=acc.agg[:k], rows=acc.rows.take(keep), shocks=acc.shocks[:k])
+        return dataclasses.replace(self, accumulations=acc, benefit=self.benefit[keep], cells=self.cells[:k])
 
     def _units(self, name: str, groups=None, by_block: bool = False) -> np.ndarray:
         x = self.cell(name, groups)

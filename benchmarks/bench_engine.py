@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from actuarial import load_scenario  # noqa: E402
 from actuarial.engine import accumulate  # noqa: E402
-from actuarial.results import Z95, evaluate  # noqa: E402
+from actuarial.results import Z95, evaluate, ratio_estimate  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, Scenario  # noqa: E402
 from actuarial import tables  # noqa: E402
 from actuarial.backend import BackendError, get_array_module  # noqa: E402
@@ -195,7 +195,8 @@ def main(argv=None) -> int:
     ap.add_argument("--city-size", type=int, default=5_000_000)
     ap.add_argument("--city-years", type=int, default=None,
                     help="with --city: simulate only this many years and project the full time")
-    ap.add_argument("--workers", type=int, default=2, help="Dask workers for --city and the sweep (default 2)")
+    ap.add_argument("--workers", type=int, default=2,
+                    help="Dask workers for --city (1: in process) and the sweep (default 2)")
     ap.add_argument("--threads", action="store_true", help="--city on Dask worker threads, not processes")
     ap.add_argument("--no-sweep", action="store_true", help="skip the sweep throughput")
     ap.add_argument("--sweep-size", type=int, default=400_000, help="insured per sweep point (default %(default)s)")
@@ -212,10 +213,14 @@ def main(argv=None) -> int:
     res, dt = run_engine(sc, args.years, args.seed, args.engine, **gpu_kw)
     py = args.size * args.years
     eng = res.claims_per_capita()
+    raw = res.ratio("claims", "people", controlled=False)
     print(f"engine: {args.years} simulated years")
     line("time (s)", f"{dt:.2f}")
     line("person-years / s", f"{py / dt:,.0f}")
     line("CII claims per capita (yuan)", f"{eng.value:.4f} ± {eng.se:.4f}")
+    if res.control_expected is not None:
+        line("  without the control variate", f"{raw.value:.4f} ± {raw.se:.4f} "
+             f"(variance {(raw.se / eng.se) ** 2:.0f}x the controlled)")
 
     t0 = time.perf_counter()
     base_value, base_se = baseline_claims(sc, args.baseline_years, args.seed)
@@ -228,32 +233,51 @@ def main(argv=None) -> int:
     line("CII claims per capita (yuan)", f"{base_value:.4f} ± {base_se:.4f}")
     line("engine − baseline (z-score)", f"{eng.value - base_value:+.4f} (z = {z:+.2f}; "
          f"{'agree' if abs(z) < 3 else 'DISAGREE'} within 3 SE)")
-    line("speed-up of the engine", f"{(py / dt) / (bpy / bdt):.1f}x")
+    line("speed-up per person-year", f"{(py / dt) / (bpy / bdt):.1f}x")
+    # Time to a given CI width scales as time × SE² (SE² ∝ 1 / person-years for both at this size).
+    line("speed-up at equal CI width (time x SE^2)", f"{(bdt * base_se ** 2) / (dt * eng.se ** 2):.0f}x")
 
-    # Break-even premium to ±0.05 yuan: without shocks the SE falls as 1/sqrt(person-years).
+    # Break-even premium to ±0.05 yuan. Without shocks the Monte Carlo variance falls as
+    # 1/person-years; the controlled estimate also carries the drawn population's composition
+    # (variance ∝ 1/insured, not reduced by more years), projected from the pilot.
+    fee = 1 - res.combined_fee_rate
     be = res.break_even_premium()
-    need_py = py * (Z95 * be.se / 0.05) ** 2
-    city_years = math.ceil(1.1 * need_py / args.city_size)  # 10 % margin on the estimated SE
+    target = (0.05 / Z95) ** 2
+    mc2, comp2 = be.se ** 2, 0.0
+    if res.control_expected is not None:
+        mc2 = (ratio_estimate(res.cell("claims") - res.cell("control"), res.cell("people")).se / fee) ** 2
+        comp2 = max(be.se ** 2 - mc2, 0.0) * args.size / args.city_size
+    if target <= comp2:
+        raise SystemExit("the composition error alone exceeds the target: use a larger city")
+    city_years = max(1, math.ceil(1.1 * py * mc2 / (target - comp2) / args.city_size))  # 10 % margin
+    base_years = math.ceil(1.1 * bpy * (base_se / fee) ** 2 / target / args.city_size)
+    base_time = base_years * args.city_size / (bpy / bdt)
     print(f"break-even premium, {args.city_size:,}-insured city, 95% CI half-width <= 0.05 yuan")
     line("pilot break-even premium (yuan)", f"{be.value:.3f} ± {be.se:.3f} from {py:,} person-years")
-    line("simulated years needed (incl. 10% margin)", f"{city_years}")
-    line("projected time at the measured rate (s)", f"{city_years * args.city_size / (py / dt):.0f} (1 worker)")
+    line("simulated years needed (incl. 10% margin)", f"engine {city_years}, baseline {base_years}")
+    line("projected time at the measured rates (s)", f"engine {city_years * args.city_size / (py / dt):.1f}, "
+         f"baseline {base_time:.0f} (1 worker)")
     if args.city:
         from actuarial.parallel import DaskMap
 
         run_years = args.city_years or city_years
         city = sc.replace(**{"population.size": args.city_size})
         t0 = time.perf_counter()
-        with DaskMap(workers=args.workers, processes=not args.threads) as dmap:
-            cres, _ = run_engine(city, run_years, args.seed, args.engine, map_fn=dmap, **gpu_kw)
+        if args.workers > 1:
+            with DaskMap(workers=args.workers, processes=not args.threads) as dmap:
+                cres, _ = run_engine(city, run_years, args.seed, args.engine, map_fn=dmap, **gpu_kw)
+        else:
+            cres, _ = run_engine(city, run_years, args.seed, args.engine, **gpu_kw)
         cdt = time.perf_counter() - t0
         rate = run_years * args.city_size / cdt
         cbe = cres.break_even_premium()
-        kind = "threads" if args.threads else "processes"
-        line(f"measured, {run_years} years on {args.workers} worker {kind} (s)", f"{cdt:.0f} ({rate:,.0f} person-years/s)")
+        kind = "in process" if args.workers <= 1 else f"on {args.workers} worker {'threads' if args.threads else 'processes'}"
+        line(f"measured, {run_years} years {kind} (s)", f"{cdt:.1f} ({rate:,.0f} person-years/s)")
         line("break-even premium (yuan)", f"{cbe.value:.3f}, 95% CI half-width {Z95 * cbe.se:.4f}")
         if run_years < city_years:
             line(f"time for all {city_years} years at that rate (s)", f"{city_years * args.city_size / rate:.0f}")
+        else:
+            line("speed-up over the baseline to this CI", f"{base_time / cdt:.0f}x")
 
     if not args.no_sweep:
         sweep_throughput(args)

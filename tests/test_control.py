@@ -110,7 +110,7 @@ def test_used_only_where_valid(provincial):
     """No control with shocks (E[X] would vary by year) or for the brute engine; raw claims and every
     year's draws are unchanged by it."""
     small = provincial.replace(**{"population.size": 70_000})
-    assert simulate(small, years=2, seed=1, progress=False).accumulations.control is None
+    assert simulate(small.replace(**{"claims.shocks.severity_sd": 0.1}), years=2, seed=1, progress=False).accumulations.control is None
     shocked = small.replace(**{"claims.shocks.frequency_sd": 0.1})
     assert simulate(shocked, years=2, seed=1, engine="fast").accumulations.control is None
     res = simulate(small, years=3, seed=1, engine="fast")

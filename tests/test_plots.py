@@ -55,8 +55,10 @@ def test_convergence_ends_at_the_full_estimate(res):
     full = res.claims_per_capita()
     assert t["estimate"].iloc[-1] == pytest.approx(full.value)
     assert t["se"].iloc[-1] == pytest.approx(full.se)
-    # First-year estimate is that year's claims per capita.
-    assert t["estimate"].iloc[0] == pytest.approx(res.yearly("claims")[0] / res.yearly("people")[0])
+    # First-year estimate is that year's (controlled) claims per capita: Σ(Y − X) + ΣE[X] over its people.
+    first = res.yearly("claims")[0] - res.yearly("control")[0] + res.yearly("control_expected")[0]
+    assert t["estimate"].iloc[0] == pytest.approx(first / res.yearly("people")[0])
+    assert t["estimate"].iloc[0] == pytest.approx(res.first_years(1).claims_per_capita().value)
     ax = res.plot("convergence")
     assert np.allclose(ax.get_lines()[0].get_ydata(), t["estimate"])
     matplotlib.pyplot.close("all")
