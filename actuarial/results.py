@@ -11,6 +11,10 @@ SEs are conditional on that population; the error from its composition (which
 people the seed drew) is small at real sizes. The fast engine's non-CII totals
 are exact given the people, so for them blocks are the replicates (when there
 are at least two), which counts exactly that composition error.
+
+Expected CII claims over people or premium (claims per capita, the break-even premium, the loss
+ratio) use the control variate of :mod:`actuarial.control` when the simulation has one: their
+SE is the Monte Carlo part plus the composition error of the drawn people.
 """
 
 from __future__ import annotations
