@@ -88,7 +88,9 @@ METRICS = (
 
 RESERVED = ("point", "varied", "side", "seed", "metric", "estimate", "se")
 SWEEP_STREAM = rngmod.stream_id("sweep")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Part of the fingerprint. 2: expected claims use the control variate (:mod:`actuarial.control`),
+so parts written by format 1 are not mixed with new ones."""
 
 
 class SweepError(ScenarioError):
@@ -438,6 +440,11 @@ class _Store:
                 old = json.loads(manifest.read_text(encoding="utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 raise SweepError(f"{manifest}: unreadable ({err}); choose another output directory") from None
+            written = old.get("sweep", {}).get("format") if isinstance(old.get("sweep"), dict) else None
+            if written is not None and written != FORMAT_VERSION:
+                raise SweepError(f"{self.dir}: written by another version of actuarial (sweep format {written}, "
+                                 f"this one writes {FORMAT_VERSION}; its estimates are computed differently) — "
+                                 "choose another output directory (nothing was mixed or overwritten)")
             if old.get("fingerprint") != fp:
                 raise SweepError(f"{self.dir}: holds the results of a different sweep ({old.get('source', '?')}); "
                                  "its definition (base scenario, design, parameters, outputs, years or seed) "

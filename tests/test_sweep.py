@@ -196,6 +196,13 @@ def test_refuses_other_sweeps_directory(base, tmp_path):
     run_sweep(grid(base), out, progress=False)
     with pytest.raises(SweepError, match="different sweep"):
         run_sweep(grid(base).model_copy(update={"years": 3}), out, progress=False)
+    # A directory written by an older format (estimates computed without the control variate).
+    manifest = out / "sweep.json"
+    data = json.loads(manifest.read_text())
+    data["sweep"]["format"] = 1
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(SweepError, match="another version of actuarial"):
+        run_sweep(grid(base), out, progress=False)
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
