@@ -84,6 +84,16 @@ def control_step(cii: CII, factor: float, floor: float) -> float:
     return reach / TOP
 
 
+def grid_step(scenario: Scenario, floor: float) -> float | None:
+    """The control's grid step for a heavy pass of ``scenario`` keeping rows from ``floor`` (yuan), or
+    None when the scenario has systemic shocks (E[X] would change every simulated year)."""
+    if scenario.claims.shocks.enabled:
+        return None
+    claims = scenario.claims
+    factor = ciimod.eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
+    return control_step(scenario.cii, factor, floor)
+
+
 def episode_units(amount: np.ndarray, step: float) -> np.ndarray:
     """Each episode's amount rounded down to whole grid steps, at most TOP (float, integral values)."""
     return np.minimum(np.floor(np.maximum(amount, 0.0) / step), TOP)
@@ -123,14 +133,13 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
     return pmf
 
 
-def person_cells(cells: list, people) -> np.ndarray:
-    """Index into ``cells`` (:func:`actuarial.exact.population_cells`) of each person of a population block."""
-    key = {(c.band, c.female, c.scheme, poor, c.region): i for i, (_, c, poor) in enumerate(cells)}
-    n_reg = max(c.region for _, c, _ in cells) + 1
-    lookup = np.full((max(c.band for _, c, _ in cells) + 1, 2, 4, 2, n_reg), -1, np.int64)
-    for (band, female, scheme, poor, region), i in key.items():
-        lookup[band, int(female), scheme, int(poor), region] = i
-    return lookup[people.band, people.female.astype(int), people.scheme, people.poor.astype(int), people.region]
+def person_cells(cells: list, band, female, scheme, poor, region) -> np.ndarray:
+    """Index into ``cells`` (:func:`actuarial.exact.population_cells`) of each person, from their
+    utilisation band, sex, scheme, poverty and region (numpy arrays)."""
+    lookup = np.full((max(c.band for _, c, _ in cells) + 1, 2, 4, 2, max(c.region for _, c, _ in cells) + 1), -1)
+    for i, (_, c, is_poor) in enumerate(cells):
+        lookup[c.band, int(c.female), c.scheme, int(is_poor), c.region] = i
+    return lookup[band, np.asarray(female, int), scheme, np.asarray(poor, int), region]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ import numpy as np
 from . import basic as basicmod
 from . import rng as rngmod
 from .claims import simulate_episodes, year_factors
-from .cii import eligible_factor, min_deductible
-from .control import TOP, Control, control_step, episode_units, person_cells
+from .cii import min_deductible
+from .control import TOP, Control, episode_units, grid_step, person_cells
 from .exact import population_cells
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, SCHEMES, Scenario
@@ -174,7 +174,8 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     counts = None
     if control_step is not None:
         cells = population_cells(scenario)
-        counts = np.bincount(person_cells(cells, people), minlength=len(cells))
+        counts = np.bincount(person_cells(cells, people.band, people.female, people.scheme, people.poor,
+                                          people.region), minlength=len(cells))
     return BlockOutcome(block, agg, Rows.concat(rows), counts)
 
 
@@ -224,11 +225,7 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     per_chunk = max(1, (chunk_size or rngmod.BLOCK_SIZE) // rngmod.BLOCK_SIZE)
     chunks = [list(range(i, min(i + per_chunk, nb))) for i in range(0, nb, per_chunk)]
 
-    step = None
-    if not scenario.claims.shocks.enabled:  # the claims control variate (actuarial.control)
-        claims = scenario.claims
-        factor = eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
-        step = control_step(scenario.cii, factor, floor)
+    step = grid_step(scenario, floor)  # the claims control variate (actuarial.control); None with shocks
 
     def run_chunk(blocks: list[int]) -> list[BlockOutcome]:
         return [simulate_block(scenario, seed, b, years, floor, contract_year, step) for b in blocks]
@@ -245,9 +242,15 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     agg = np.stack([o.agg for o in outcomes], axis=1)
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
-    control = None
-    if step is not None:
-        control = Control.build(scenario, population_cells(scenario), np.stack([o.cell_counts for o in outcomes]),
-                                year_factors(scenario, seed, 0, contract_year), step)
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([o.rows for o in outcomes]), shocks, control=control)
+                         Rows.concat([o.rows for o in outcomes]), shocks,
+                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes))
+
+
+def control_from_blocks(scenario: Scenario, seed: int, contract_year: int, step: float | None,
+                        outcomes: Sequence[BlockOutcome]) -> Control | None:
+    """The claims control variate of a brute-force pass from its blocks' cell counts (None without a step)."""
+    if step is None:
+        return None
+    return Control.build(scenario, population_cells(scenario), np.stack([o.cell_counts for o in outcomes]),
+                         year_factors(scenario, seed, 0, contract_year), step)

@@ -104,8 +104,8 @@ from scipy import special
 from . import basic as basicmod
 from . import rng as rngmod
 from .claims import OUT_OF_AREA, YearFactors, year_factors
-from .cii import eligible_factor, min_deductible
-from .control import TOP, Control, control_step, episode_units
+from .cii import min_deductible
+from .control import TOP, Control, episode_units, grid_step
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
 from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
@@ -809,12 +809,9 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     span = SHOCK_YEARS if scenario.claims.shocks.enabled else max(1, UNIT_PERSON_YEARS // max(size, 1))
     units = [list(range(y, min(y + span, years))) for y in range(0, years, span)]
     shared: dict | None = {} if map_fn is None else None  # in one process, units share tables
-    control, step = None, None
-    if not scenario.claims.shocks.enabled:  # with shocks E[X] would differ year by year
-        claims = scenario.claims
-        factor = eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
-        step = control_step(scenario.cii, factor, floor)
-        control = Control.build(scenario, cells, counts, year_factors(scenario, seed, 0, contract_year), step)
+    step = grid_step(scenario, floor)  # the claims control variate; None with shocks
+    control = None if step is None else Control.build(scenario, cells, counts,
+                                                      year_factors(scenario, seed, 0, contract_year), step)
 
     def run(unit: list[int]):
         return unit[0], *simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,

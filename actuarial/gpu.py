@@ -44,7 +44,9 @@ from .backend import bincount, derive_key, get_array_module, special, to_numpy, 
 from .cii import min_deductible
 from .claims import OUT_OF_AREA, year_factors
 from .distributions import Gamma, LogNormal, SplicedPareto
-from .engine import AGG_FIELDS, Accumulations, BlockOutcome, MapFn, Rows
+from .control import TOP, grid_step, person_cells
+from .engine import AGG_FIELDS, Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks
+from .exact import population_cells
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
@@ -152,7 +154,8 @@ def severity(xp, spec, key: int, *counters):
 
 
 def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int):
-    """Basic fund payment after the annual cap, and the deductible part, per episode (yuan).
+    """Basic fund payment after the annual cap, the deductible part, and the payment before the cap,
+    per episode (yuan).
 
     The formulas of :func:`actuarial.basic.episode_payments` and :func:`actuarial.basic.apply_annual_cap`
     on ``xp`` arrays: the fund pays ``coinsurance`` of the compliant cost above the level's deductible
@@ -166,10 +169,10 @@ def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int
     row = level * inp + len(LEVELS) * (1 - inp)
     ded, coins = ded_t[row], coins_t[row]
     deductible_part = xp.minimum(compliant, ded)
-    paid = coins * (compliant - deductible_part)
-    total = bincount(xp, person, weights=paid, minlength=n_people)
-    paid = paid * (basic.annual_cap / xp.maximum(total, basic.annual_cap))[person]  # 1 where under the cap
-    return paid, deductible_part
+    uncapped = coins * (compliant - deductible_part)
+    total = bincount(xp, person, weights=uncapped, minlength=n_people)
+    paid = uncapped * (basic.annual_cap / xp.maximum(total, basic.annual_cap))[person]  # 1 where under the cap
+    return paid, deductible_part, uncapped
 
 
 # ----------------------------------------------------------------------------- one batch of blocks
@@ -244,8 +247,11 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
 
 
 def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], years: int, floor: float,
-                       contract_year: int = 0, xp="numpy") -> list[BlockOutcome]:
-    """Simulate ``years`` years of consecutive ``blocks`` at once; host arrays out, one outcome per block."""
+                       contract_year: int = 0, xp="numpy", control_step: float | None = None) -> list[BlockOutcome]:
+    """Simulate ``years`` years of consecutive ``blocks`` at once; host arrays out, one outcome per block.
+
+    With ``control_step`` (yuan) rows carry min(S, TOP) of :mod:`actuarial.control`, and outcomes
+    their block's people per population cell."""
     xp = get_array_module(xp)
     blocks = list(blocks)
     nb, n_groups, kloc = len(blocks), N_GROUPS, len(LOCATIONS)
@@ -272,7 +278,8 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         f = year_factors(scenario, seed, year, contract_year)
         person, stream, level, location, cost, compliant = _episodes(
             xp, scenario, people, derive_key(key_claims, year), f.frequency, f.severity)
-        paid, deductible_part = basic_payments(xp, scenario.basic, compliant, level, inpatient[stream], person, n)
+        paid, deductible_part, paid_u = basic_payments(xp, scenario.basic, compliant, level, inpatient[stream],
+                                                       person, n)
         oop_c = compliant - paid
         toward = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
         cov = xp.flatnonzero(in_scope[stream])
@@ -288,19 +295,35 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         ], axis=1)
         acc = by_location.sum(axis=1)
         keep = xp.flatnonzero(acc >= floor if floor > 0 else acc > 0)
+        units = xp.zeros(keep.shape[0])
+        if control_step is not None:  # before the basic annual cap, as E[X] assumes
+            toward_u = compliant - paid_u - (0.0 if cii.includes_basic_deductible else deductible_part)
+            units = bincount(xp, person[cov], weights=xp.floor(xp.maximum(toward_u[cov], 0.0) / control_step),
+                             minlength=n)[keep]  # per-episode lump at TOP is implied by the final min
         rows.append((xp.full(keep.shape[0], year, xp.int32), people["local"][keep], people["group"][keep],
-                     by_location[keep], oop_compliant[keep], oop_total[keep]))
+                     by_location[keep], oop_compliant[keep], oop_total[keep], units))
     # One transfer per batch; rows re-ordered block by block (then year, person) as in the CPU engine.
-    year_h, local_h, group_h, loc_h, oc_h, ot_h = (to_numpy(xp.concatenate(c)) for c in zip(*rows))
+    cols = [to_numpy(xp.concatenate(c)) for c in zip(*rows)]
     agg_h = to_numpy(agg).reshape(years, nb, n_groups, len(AGG_FIELDS))
-    order = np.argsort(local_h, kind="stable")
-    year_h, local_h, group_h, loc_h, oc_h, ot_h = (a[order] for a in (year_h, local_h, group_h, loc_h, oc_h, ot_h))
+    cols = [a[np.argsort(cols[1], kind="stable")] for a in cols]
+    year_h, local_h, group_h, loc_h, oc_h, ot_h, units_h = cols
+    units_h = np.minimum(units_h, TOP).astype(np.int32) if control_step is not None else None
+    counts = None
+    if control_step is not None:  # people per (block in batch, population cell), on the host
+        cells_all = population_cells(scenario)
+        host = {k: to_numpy(people[k]) for k in ("local", "band", "female", "group", "region")}
+        idx = person_cells(cells_all, host["band"], host["female"], host["group"] // 2, host["group"] % 2,
+                           host["region"])
+        counts = np.bincount(host["local"] * len(cells_all) + idx,
+                             minlength=nb * len(cells_all)).reshape(nb, len(cells_all))
     starts = np.searchsorted(local_h, np.arange(nb + 1))
     out = []
     for i, b in enumerate(blocks):
         s = slice(starts[i], starts[i + 1])
         out.append(BlockOutcome(b, agg_h[:, i], Rows(year_h[s].astype(np.int32), np.full(s.stop - s.start, b, np.int32),
-                                                     group_h[s].astype(np.int8), loc_h[s], oc_h[s], ot_h[s])))
+                                                     group_h[s].astype(np.int8), loc_h[s], oc_h[s], ot_h[s],
+                                                     None if units_h is None else units_h[s]),
+                                None if counts is None else counts[i]))
     return out
 
 
@@ -334,8 +357,10 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
     nb = rngmod.n_blocks(scenario.population.size)
     batches = [list(range(i, min(i + int(batch_blocks), nb))) for i in range(0, nb, int(batch_blocks))]
 
+    step = grid_step(scenario, floor)  # the claims control variate (actuarial.control); None with shocks
+
     def run_batch(blocks: list[int]) -> list[BlockOutcome]:
-        return simulate_blocks_xp(scenario, seed, blocks, years, floor, contract_year, name)
+        return simulate_blocks_xp(scenario, seed, blocks, years, floor, contract_year, name, step)
 
     mapper = map_fn or (lambda fn, xs: map(fn, xs))
     show = progress if progress is not None else scenario.population.size * years > 1_000_000
@@ -349,4 +374,5 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor,
-                         np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]), shocks)
+                         np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]), shocks,
+                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes))

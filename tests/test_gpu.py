@@ -145,12 +145,13 @@ def test_basic_payments_match_the_cpu_functions(xp, provincial):
     inpatient = rng.random(m) < 0.8
     person = np.sort(rng.integers(0, n, m))
     person[:3] = 0
-    paid, ded = basicmod.episode_payments(provincial.basic, compliant, level, inpatient)
-    paid = basicmod.apply_annual_cap(provincial.basic, paid, person, n)
-    gpaid, gded = gpu.basic_payments(xp, provincial.basic, xp.asarray(compliant), xp.asarray(level),
-                                     xp.asarray(inpatient), xp.asarray(person), n)
+    uncapped, ded = basicmod.episode_payments(provincial.basic, compliant, level, inpatient)
+    paid = basicmod.apply_annual_cap(provincial.basic, uncapped, person, n)
+    gpaid, gded, guncapped = gpu.basic_payments(xp, provincial.basic, xp.asarray(compliant), xp.asarray(level),
+                                                xp.asarray(inpatient), xp.asarray(person), n)
     assert np.bincount(person, paid, n)[0] == pytest.approx(provincial.basic.annual_cap)
     np.testing.assert_allclose(to_numpy(gpaid), paid, rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(guncapped), uncapped, rtol=1e-12)
     np.testing.assert_allclose(to_numpy(gded), ded, rtol=1e-12)
 
 
