@@ -11,9 +11,9 @@ with the amounts before the basic annual cap and the grid step ``h`` yuan.
 ``E[X]`` per person-year of a risk cell is exact: each episode's rounded-down
 amount has a closed-form pmf, the annual sum is a compound distribution computed
 by FFT, and everything at or above ``TOP`` is one lump (``min(S, TOP)``), so
-no tail is cut. The brute and fast engines record ``min(S, TOP)`` for every row
-they keep (X is 0 below the floor, so rows cover every nonzero X), and the people
-drawn per population cell and block; the GPU engine does not (no control). Then
+no tail is cut. Every engine (brute, fast, GPU) records ``min(S, TOP)`` for every
+row it keeps (X is 0 below the floor, so rows cover every nonzero X), and the people
+drawn per population cell and block. Then
 
     Σ (Y − X) over the simulated rows  +  Σ over cells (people × E[X])
 
