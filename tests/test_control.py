@@ -46,11 +46,13 @@ def test_step_reaches_the_cap():
     assert controlmod.control_step(no_cap, 1.0, 6000) * controlmod.TOP == pytest.approx(400 * 6000)
 
 
-def test_rows_carry_units_with_the_exact_law(provincial):
-    """Kept rows' min(S, TOP) follow the exact pmf: people with S ≥ k against Σ cells n·P(S ≥ k), for k
-    above the floor (all of them are kept)."""
-    sc = provincial.replace(**{"population.size": 400_000})
-    res = simulate(sc, years=10, seed=21, engine="fast")
+@pytest.mark.parametrize("engine, size, years", [("fast", 400_000, 10), ("brute", 200_000, 5), ("gpu", 200_000, 5)])
+def test_rows_carry_units_with_the_exact_law(provincial, engine, size, years):
+    """Kept rows' min(S, TOP) follow the exact pmf in every engine: people with S ≥ k against
+    Σ cells n·P(S ≥ k), for k above the floor (all of them are kept)."""
+    sc = provincial.replace(**{"population.size": size})
+    kw = {"xp": "numpy"} if engine == "gpu" else {}
+    res = simulate(sc, years=years, seed=21, engine=engine, progress=False, **kw)
     acc = res.accumulations
     ctl = acc.control
     tail = np.cumsum(ctl.pmf[:, ::-1], axis=1)[:, ::-1]  # P(min(S, TOP) ≥ k)
