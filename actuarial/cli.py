@@ -104,14 +104,21 @@ def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
     p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
 
 
+def check_counts(args) -> None:
+    """``--years``, ``--workers`` and ``--size`` (where the command has them) must be ≥ 1, checked before any work."""
+    for name in ("years", "workers", "size"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise UserError(f"--{name} must be >= 1 (got {value})")
+
+
 @contextmanager
 def engine_options(args):
     """Keyword arguments for :func:`actuarial.engine.accumulate` from the common options.
 
     With ``--workers`` > 1 or ``--scheduler`` the blocks run on Dask; the numbers do not change.
     """
-    if args.workers < 1:
-        raise UserError(f"--workers must be >= 1 (got {args.workers})")
+    check_counts(args)
     kw = {"engine": args.engine, "progress": False if args.no_progress else None}
     if args.workers == 1 and not args.scheduler:
         yield kw
@@ -124,13 +131,10 @@ def engine_options(args):
 
 def scenario_from_args(args):
     check_new_files(out=getattr(args, "out", None))
+    check_counts(args)
     sc = load_scenario(args.scenario)
     if getattr(args, "size", None) is not None:
-        if args.size < 1:
-            raise UserError(f"--size must be >= 1 (got {args.size})")
         sc = sc.replace(**{"population.size": args.size})
-    if getattr(args, "years", 1) < 1:
-        raise UserError(f"--years must be >= 1 (got {args.years})")
     return sc
 
 

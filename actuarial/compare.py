@@ -377,11 +377,10 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def cmd_compare(args) -> int:
-    from .cli import UserError, check_new_files, emit, engine_options
+    from .cli import check_counts, check_new_files, emit, engine_options
 
     check_new_files(out=args.out, png=args.png)
-    if args.years < 1:
-        raise UserError(f"--years must be >= 1 (got {args.years})")
+    check_counts(args)
     with engine_options(args) as kw:
         cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
     table = cmp.brief() if args.format == "table" else cmp.ranked()

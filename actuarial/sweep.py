@@ -705,11 +705,10 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_sweep(args) -> int:
-    from .cli import UserError, check_new_files, emit
+    from .cli import check_counts, check_new_files, emit
 
     sweep = load_sweep(args.sweep)
-    if args.workers < 1:
-        raise UserError(f"--workers must be >= 1 (got {args.workers})")
+    check_counts(args)
     check_new_files(out=args.out, plot=args.plot)
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
     res = run_sweep(sweep, directory, workers=args.workers, processes=not args.threads,
