@@ -62,7 +62,7 @@ class Rows:
     by_location: np.ndarray  # float64 (rows × len(LOCATIONS)), accumulation before B/C self-pay
     oop_compliant: np.ndarray  # float64, compliant out-of-pocket after basic, incl. the basic deductible
     oop_total: np.ndarray  # float64, total out-of-pocket after basic (incl. non-compliant)
-    control: np.ndarray | None = None  # int32 min(S, TOP) of actuarial.control (fast engine), else None
+    control: np.ndarray | None = None  # int32 min(S, TOP) of actuarial.control (without shocks), else None
 
     @property
     def poor(self) -> np.ndarray:
@@ -81,7 +81,10 @@ class Rows:
         if not parts:
             return Rows(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int8),
                         np.zeros((0, len(LOCATIONS))), np.zeros(0), np.zeros(0))
-        control = None if any(p.control is None for p in parts) else np.concatenate([p.control for p in parts])
+        # Empty parts (a unit of work that kept nobody) do not decide whether the rows carry units.
+        filled = [p for p in parts if len(p)]
+        control = None if any(p.control is None for p in filled) else np.concatenate(
+            [p.control for p in filled] + [np.zeros(0, np.int32)])
         return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in
                       ("year", "block", "group", "by_location", "oop_compliant", "oop_total")), control)
 
@@ -110,7 +113,7 @@ class Accumulations:
     """True when ``agg`` holds exact expectations given each block's people (the fast engine): then
     they vary only with the population's composition, block by block, not from year to year."""
     control: Control | None = None
-    """The claims control variate (:mod:`actuarial.control`; fast engine without shocks), else None."""
+    """The claims control variate (:mod:`actuarial.control`; every engine, without shocks), else None."""
 
     def total(self, field: str) -> np.ndarray:
         """Per simulated year total of an AGG_FIELDS field."""

@@ -87,7 +87,7 @@ def _cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndar
     """The cost X whose episode amount is y (the inverse of the piecewise-linear map; y > 0)."""
     low = a0 * knot if math.isfinite(knot) else math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        below = y / a0 if a0 > 0 else np.zeros_like(y)
+        below = y / a0 if a0 > 0 else np.full_like(y, np.inf)  # a0 = 0 below the knot: never a positive amount
         above = knot + (y - low) / a1 if a1 > 0 else np.full_like(y, np.inf)
     return np.where(y <= low, below, above)
 

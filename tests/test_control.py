@@ -1,6 +1,7 @@
 """The claims control variate: its exact expectation, the engine's rounding matching it, unbiased
 estimates against the exact FFT and the brute force, and standard errors that match the spread."""
 
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -109,8 +110,8 @@ def test_standard_error_matches_the_spread_over_seeds(provincial):
 
 
 def test_used_only_where_valid(provincial):
-    """No control with shocks (E[X] would vary by year) or for the brute engine; raw claims and every
-    year's draws are unchanged by it."""
+    """No control with shocks (E[X] would vary by year); raw claims and every year's draws are
+    unchanged by it; empty parts of rows do not switch it off."""
     small = provincial.replace(**{"population.size": 70_000})
     assert simulate(small.replace(**{"claims.shocks.severity_sd": 0.1}), years=2, seed=1, progress=False).accumulations.control is None
     shocked = small.replace(**{"claims.shocks.frequency_sd": 0.1})
@@ -120,9 +121,30 @@ def test_used_only_where_valid(provincial):
     assert raw.value == pytest.approx(res.yearly("claims").sum() / res.yearly("people").sum())
     assert res.claims_per_capita().value != raw.value
     assert res.loss_ratio().se < res.ratio("claims", "premium", controlled=False).se
-    parts = [Rows.concat([]), res.accumulations.rows]
-    assert Rows.concat(parts).control is None  # a part without units: no control
-    assert Rows.concat(parts[1:]).control.size == len(res.accumulations.rows)
+    rows = res.accumulations.rows
+    without = dataclasses.replace(rows.take(np.arange(3)), control=None)
+    assert Rows.concat([without, rows]).control is None  # a part without units: no control
+    assert Rows.concat([Rows.concat([]), rows]).control.size == len(rows)  # an empty part is neutral
+
+
+def test_tiny_population_keeps_the_control():
+    """A unit of work that keeps nobody (40 insured) must not drop the control (fast and brute agree)."""
+    sc = load_scenario(SCENARIOS / "daqing_2015_urban.toml").replace(**{"population.size": 40})
+    for engine in ("fast", "brute"):
+        res = simulate(sc, years=3, seed=2, engine=engine, progress=False)
+        assert res.control_expected is not None, engine
+        assert res.claims_per_capita().value > 0, engine  # E[X] of 40 people, though nobody claimed
+
+
+def test_zero_compliant_share_level():
+    """A level with compliant_percent = 0 never adds to the accumulation: E[X] must know it (it once
+    lumped that level's episodes at the top of the grid)."""
+    sc = load_scenario(SCENARIOS / "provincial_guideline.toml").replace(
+        **{"population.size": 200_000, "claims.compliant_percent.primary": 0.0})
+    for engine in ("brute", "fast"):
+        res = simulate(sc, years=6, seed=2, engine=engine, progress=False)
+        est, raw = res.claims_per_capita(), res.ratio("claims", "people", controlled=False)
+        assert abs(est.value - raw.value) < 3 * math.hypot(est.se, raw.se), (engine, est, raw)
 
 
 @pytest.mark.parametrize("name", ["qinzhou_2016", "shanghai", "national_2012_urban"])
