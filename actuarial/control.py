@@ -108,24 +108,30 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
     """
     cii = scenario.cii
     tilt = np.exp(-15.0 / SIZE * np.arange(SIZE))
+    streams = [st for st in scenario.claims.streams if not cii.scope or st.disease in cii.scope]
+    mean = np.array([[stream_mean(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
+    prev = np.array([[stream_prevalence(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
+    mean *= factors.frequency
     regions = np.array([c.region for c in cells])
-    transform = np.ones((len(cells), SIZE // 2 + 1), complex)
-    for stream in scenario.claims.streams:
-        if cii.scope and stream.disease not in cii.scope:
-            continue
-        mean = np.array([stream_mean(stream, c) for c in cells]) * factors.frequency
-        prev = np.array([stream_prevalence(stream, c) for c in cells])
-        for r in np.unique(regions):
-            sel = np.flatnonzero((regions == r) & (mean > 0) & (prev > 0))
-            if not sel.size:
+    pmf = np.zeros((len(cells), TOP + 1))
+    phis: dict = {}  # episode transforms by (stream, cost scale): regions with one cost factor share them
+    for r in np.unique(regions):  # one region at a time bounds the complex work array
+        at = np.flatnonzero(regions == r)
+        scale = factors.severity * scenario.population.regions[r].cost_factor
+        transform = np.ones((at.size, SIZE // 2 + 1), complex)
+        for k, stream in enumerate(streams):
+            live = (mean[k, at] > 0) & (prev[k, at] > 0)
+            if not live.any():
                 continue
-            scale = factors.severity * scenario.population.regions[r].cost_factor
-            padded = np.zeros(SIZE)
-            padded[:TOP + 1] = episode_pmf(scenario, stream, scale, step, TOP + 1, rounding="down")
-            phi = np.fft.rfft(padded * tilt)
-            transform[sel] *= count_pgf(phi[None, :], mean[sel, None], stream.dispersion, prev[sel, None])
-    # Only k < TOP is read (the rest is the lump), where undoing the tilt amplifies rounding by ≤ e^7.5.
-    pmf = np.maximum(np.fft.irfft(transform, SIZE, axis=1)[:, :TOP + 1] / tilt[:TOP + 1], 0.0)
+            if (k, scale) not in phis:
+                padded = np.zeros(SIZE)
+                padded[:TOP + 1] = episode_pmf(scenario, stream, scale, step, TOP + 1, rounding="down")
+                phis[k, scale] = np.fft.rfft(padded * tilt)
+            sel = at[live]
+            transform[live] *= count_pgf(phis[k, scale][None, :], mean[k, sel, None], stream.dispersion,
+                                         prev[k, sel, None])
+        # Only k < TOP is read (the rest is the lump), where undoing the tilt amplifies rounding by ≤ e^7.5.
+        pmf[at] = np.maximum(np.fft.irfft(transform, SIZE, axis=1)[:, :TOP + 1] / tilt[:TOP + 1], 0.0)
     below = pmf[:, :TOP].sum(axis=1)
     if not np.all(below <= 1 + 1e-9):
         raise RuntimeError(f"control-variate distribution is not a distribution (mass {below.max():.12f} below the lump)")
