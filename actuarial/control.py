@@ -25,7 +25,8 @@ so that ``h · TOP`` reaches 400 times the floor and the accumulation at which t
 design's cap binds.
 
 Only means use it (claims per capita, break-even premium, loss ratio, and the
-inverse solvers built on them); each simulated year's own claims, and therefore
+inverse solvers built on them; likewise beneficiaries per insured with the
+companion count of X > 0); each simulated year's own claims, and therefore
 percentile premiums, settlement and every probability, are the raw draws.
 Standard errors: the Monte Carlo part from the independent (year, block) units
 of Σ(Y − X), plus the error from the synthetic population's composition (the
@@ -176,9 +177,11 @@ class Control:
         x[:, 0] = self.step * np.asarray(units, float)
         return ciimod.benefit(cii.model_copy(update={"locations": {}}), x, np.asarray(poor, bool), factor)
 
-    def expected(self, cii: CII, factor: float) -> np.ndarray:
-        """E[X] per person-year of each population cell (yuan)."""
+    def expected(self, cii: CII, factor: float) -> tuple[np.ndarray, np.ndarray]:
+        """E[X] (yuan) and P(X > 0) per person-year of each population cell."""
         grid = np.arange(TOP + 1)
         by_poor = np.stack([self.values(cii, factor, grid, np.full(grid.size, poor)) for poor in (False, True)])
-        per_risk = self.pmf @ by_poor.T  # (risk cells, [not poor, poor])
-        return per_risk[self.cell_pmf, self.cell_group % 2]
+        poor = self.cell_group % 2
+        mean = (self.pmf @ by_poor.T)[self.cell_pmf, poor]  # (risk cells, [not poor, poor]) → population cells
+        paid = (self.pmf @ (by_poor > 0).T.astype(float))[self.cell_pmf, poor]
+        return mean, paid

@@ -111,12 +111,20 @@ class SimulationResult:
     control_expected: np.ndarray | None = None
     """E[X] of the claims control variate per person-year of each population cell (yuan), or None
     when the simulation has no control (:mod:`actuarial.control`)."""
+    control_expected_beneficiaries: np.ndarray | None = None
+    """P(X > 0) per person-year of each population cell: the beneficiaries' control, or None."""
 
     CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible",
-                                "control", "control_expected")
+                                "control", "control_expected", "control_beneficiaries", "control_beneficiaries_expected")
     """AGG_FIELDS, then: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
     catastrophic cases avoided by CII, eligible accumulation above the deductible (yuan), and the
-    claims control variate: Σ X over the rows and the people's E[X] (yuan; 0 without a control)."""
+    control variates: Σ X over the rows and the people's E[X] (yuan), then the count of rows with
+    X > 0 and the people's expected count (all 0 without a control)."""
+
+    CONTROLS = {"claims": ("control", "control_expected", "control_expected"),
+                "beneficiaries": ("control_beneficiaries", "control_beneficiaries_expected",
+                                  "control_expected_beneficiaries")}
+    """Numerators with a control variate: (cell field of Σ X, cell field of ΣE[X], per-cell E[X] attribute)."""
 
     # ----------------------------------------------------------------- basic accessors
     @property
@@ -158,26 +166,28 @@ class SimulationResult:
     def ratio(self, num: str, den: str, groups=None, per: float = 1.0, controlled: bool = True) -> Estimate:
         """Σnum / Σden with its standard error, times ``per`` (e.g. 10,000 for 'per 10,000 insured').
 
-        CII claims over people or premium use the control variate when the simulation has one
-        (:mod:`actuarial.control`); ``controlled=False`` gives the plain ratio of the draws.
+        CII claims or beneficiaries over people or premium use the control variate when the
+        simulation has one (:mod:`actuarial.control`); ``controlled=False`` gives the plain ratio
+        of the draws.
         """
-        if controlled and num == "claims" and den in ("people", "premium") and self.control_expected is not None:
-            return self._controlled_ratio(den, groups).scaled(per)
+        if controlled and num in self.CONTROLS and den in ("people", "premium") and self.control_expected is not None:
+            return self._controlled_ratio(num, den, groups).scaled(per)
         # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates
         # (with a single block, fall back to cells: the SE is then conditional on the drawn people).
         by_block = (self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
                     and self.accumulations.agg.shape[1] > 1)
         return ratio_estimate(self._units(num, groups, by_block), self._units(den, groups, by_block)).scaled(per)
 
-    def _controlled_ratio(self, den: str, groups=None) -> Estimate:
+    def _controlled_ratio(self, num: str, den: str, groups=None) -> Estimate:
         """(Σ(Y − X) + Σ E[X]) / Σden; SE² = Monte Carlo part (ratio estimator of Σ(Y − X) over the
         (year, block) units) + the composition part: Var(Σ_c n_c (E[X]_c − r·den_c)) under the multinomial cell counts."""
-        resid = self.cell("claims", groups) - self.cell("control", groups)
+        x_field, expected_field, per_cell_attr = self.CONTROLS[num]
+        resid = self.cell(num, groups) - self.cell(x_field, groups)
         den_u = self.cell(den, groups)
         den_total = den_u.sum()
         if den_total == 0:
             return Estimate(math.nan, math.nan)
-        expected = self.cell("control_expected", groups).sum()
+        expected = self.cell(expected_field, groups).sum()
         value = (resid.sum() + expected) / den_total
         m = resid.size
         if m < 2:
@@ -189,7 +199,7 @@ class SimulationResult:
         den_c = np.ones(ctl.cell_group.size) if den == "people" else per_scheme[ctl.cell_group // 2]
         inside = np.isin(ctl.cell_group, np.arange(N_GROUPS) if groups is None else list(groups))
         # A cell's E[Y] taken as its E[X] scaled by ΣY / ΣX-expected (Y − X is small and grows with X).
-        per_cell = self.control_expected * (value * den_total / expected if expected > 0 else 1.0)
+        per_cell = getattr(self, per_cell_attr) * (value * den_total / expected if expected > 0 else 1.0)
         z = np.where(inside, per_cell - value * den_c, 0.0)
         composition = ctl.counts.sum() * (ctl.cell_prob @ z**2 - (ctl.cell_prob @ z) ** 2)
         per_year = den_total / self.years
@@ -321,18 +331,23 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
 
     got = pay > 0
     thr = cii.catastrophic_threshold
-    ctl, expected_c = acc.control, None
-    control = expected = np.zeros((years, blocks, N_GROUPS))
+    ctl, expected_c = acc.control, (None, None)
+    zero = np.zeros((years, blocks, N_GROUPS))
+    controls = [zero] * 4
     if ctl is not None and rows.control is not None:
-        control = tab(ctl.values(cii, factor, rows.control, rows.poor))
-        expected_c = ctl.expected(cii, factor)
-        by_group = np.stack([ctl.counts[:, ctl.cell_group == g] @ expected_c[ctl.cell_group == g]
-                             for g in range(N_GROUPS)], axis=1)  # (blocks, groups), one year
-        expected = np.broadcast_to(by_group, (years, blocks, N_GROUPS))
+        x = ctl.values(cii, factor, rows.control, rows.poor)
+        expected_c = ctl.expected(cii, factor)  # per cell: E[X], P(X > 0)
+
+        def by_group(per_cell: np.ndarray) -> np.ndarray:  # (years, blocks, groups): the people's expectation
+            g = np.stack([ctl.counts[:, ctl.cell_group == k] @ per_cell[ctl.cell_group == k]
+                          for k in range(N_GROUPS)], axis=1)
+            return np.broadcast_to(g, (years, blocks, N_GROUPS))
+
+        controls = [tab(x), by_group(expected_c[0]), tab((x > 0).astype(float)), by_group(expected_c[1])]
     extra = np.stack([
         tab(pay), tab(got.astype(float)), tab(np.where(got, rows.oop_compliant, 0.0)),
         tab(((rows.oop_total > thr) & (rows.oop_total - pay <= thr)).astype(float)), tab(above),
-        control, expected,
+        *controls,
     ], axis=-1)
     agg = acc.agg
     if funding is not sc.funding:  # premium depends on funding only through per-scheme amounts
@@ -340,7 +355,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
         per_person = np.array([funding.premium_per_capita(s) if s in sc.population.scheme_shares else 0.0
                                for s in SCHEMES]).repeat(2)
         agg[..., AGG_FIELDS.index("premium")] = agg[..., AGG_FIELDS.index("people")] * per_person
-    return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), expected_c)
+    return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), *expected_c)
 
 
 def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float, float]:

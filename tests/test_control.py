@@ -73,6 +73,10 @@ def against_exact(sc, years, seed, design_cii=None):
     est, raw = res.claims_per_capita(), res.ratio("claims", "people", controlled=False)
     assert est.se < raw.se / 3  # the control pays off
     assert abs(est.value - exact.claims_per_capita) < 3 * est.se, (est, exact.claims_per_capita)
+    # Beneficiaries per insured, with the count of X > 0 as their control.
+    ben, ben_raw = res.ratio("beneficiaries", "people"), res.ratio("beneficiaries", "people", controlled=False)
+    assert ben.se < ben_raw.se / 2
+    assert abs(ben.value - exact.beneficiaries_per_capita) < 3 * ben.se, (ben, exact.beneficiaries_per_capita)
     return est, exact
 
 
