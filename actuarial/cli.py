@@ -139,8 +139,9 @@ def scenario_from_args(args):
 
 
 def _headline(res) -> str:
+    control = "; expected claims and beneficiaries with a control variate" if res.control_expected is not None else ""
     return (f"{res.scenario.programme.name}: {res.insured:,} insured x {res.years} simulated years, "
-            f"seed {res.accumulations.seed}; estimates with Monte Carlo standard errors (se).")
+            f"seed {res.accumulations.seed}; estimates with Monte Carlo standard errors (se){control}.")
 
 
 def cmd_run(args) -> int:

@@ -272,6 +272,7 @@ class SimulationResult:
             "years": self.years,
             "insured": self.insured,
             "combined_fee_rate": self.combined_fee_rate,
+            "control_variate": self.control_expected is not None,
         }
         for name, est in self.metrics().items():
             if name != "insured":  # already there, as an integer

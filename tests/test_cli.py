@@ -12,7 +12,7 @@ RUN_KEYS = {
     "scenario", "seed", "years", "insured", "combined_fee_rate", "premium_per_capita", "claims_per_capita",
     "break_even_premium", "beneficiaries_per_10k", "benefit_per_beneficiary", "actual_payment_ratio",
     "payment_ratio_above_deductible", "loss_ratio", "basic_paid_per_capita", "oop_compliant_per_capita",
-    "catastrophic_per_10k", "catastrophic_avoided_per_10k", "prob_claims_exceed_net_premium",
+    "catastrophic_per_10k", "catastrophic_avoided_per_10k", "prob_claims_exceed_net_premium", "control_variate",
 }
 
 
@@ -26,6 +26,7 @@ def test_run_json_keys(capsys):
     assert set(out) == RUN_KEYS
     assert set(out["claims_per_capita"]) == {"estimate", "se", "ci95"}
     assert out["insured"] == 20000 and out["seed"] == 7
+    assert out["control_variate"] is True  # no shocks in Qinzhou's file
 
 
 def test_calibrate_json_and_reproducible(capsys):
