@@ -223,7 +223,9 @@ def add_scenario(report: Report, res, cal=None) -> Report:
                      note="yuan per insured person-year; break-even = expected claims / (1 − combined fee rate)",
                      float_format="{:,.2f}")
     report.add_table(f"关键指标：{name}", f"Key metrics: {name}", metrics_table(res),
-                     note="Monte Carlo estimates with standard errors and 95% confidence intervals")
+                     note="Monte Carlo estimates with standard errors and 95% confidence intervals"
+                          + ("; expected claims and beneficiaries use a control variate with an exact expectation"
+                             if res.control_expected is not None else ""))
     report.add_figure(f"年度赔付分布：{name}", f"Annual claims vs premium: {name}", plot_claims(res))
     report.add_figure(f"赔付率分布：{name}", f"Loss ratio: {name}", plot_loss_ratio(res))
     report.add_figure(f"分段赔付：{name}", f"Benefit by cost band: {name}", plot_benefit_by_band(res))
