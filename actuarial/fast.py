@@ -213,6 +213,8 @@ def _grid(floor: float) -> tuple[float, int]:
 
 UNIT_PERSON_YEARS = 100_000_000
 """Without shocks, person-years per unit of work (about 1 GB of candidates at the guideline's rates)."""
+PROGRESS_PERSON_YEARS = 200_000_000
+"""By default the fast engine shows progress above this many person-years (a few seconds)."""
 SHOCK_YEARS = 10
 """With shocks, simulated years per unit of work (years on one severity grid point share a sampler)."""
 SEVERITY_GRID = 0.02
@@ -786,9 +788,10 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
                     map_fn=None) -> Accumulations:
     """The fast heavy pass: same arguments and output as :func:`actuarial.engine.accumulate`.
 
-    ``chunk_size`` and ``progress`` are accepted for compatibility and ignored. The units of
-    work are simulated years that share their shocks: all years at once without shocks, one
-    year each with them; ``map_fn`` maps over those units. One seed gives the same numbers
+    ``chunk_size`` is accepted for compatibility and ignored; ``progress`` shows a bar over the
+    units of work (default: above PROGRESS_PERSON_YEARS). The units of work are runs of
+    simulated years: without shocks as many as UNIT_PERSON_YEARS allows, with them
+    SHOCK_YEARS; ``map_fn`` maps over those units. One seed gives the same numbers
     however the units are mapped (but not the brute engine's numbers).
     """
     if years < 1:
@@ -817,8 +820,16 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
         return unit[0], *simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
                                         shared if shared is not None else {}, step)
 
+    from tqdm import tqdm
+
     mapper = map_fn or (lambda f, xs: map(f, xs))
-    outs = sorted(mapper(run, units), key=lambda out: out[0])  # a mapper may return units in any order
+    show = progress if progress is not None else size * years > PROGRESS_PERSON_YEARS
+    outs, span_of = [], {u[0]: len(u) for u in units}
+    with tqdm(total=size * years, unit="person-yr", unit_scale=True, disable=not show, desc="simulating (fast)") as bar:
+        for out in mapper(run, units):
+            outs.append(out)
+            bar.update(size * span_of[out[0]])
+    outs.sort(key=lambda out: out[0])  # a mapper may return units in any order
     agg = np.concatenate([a for _, a, _ in outs])
     shocks = np.array([[f.frequency, f.severity] for f in
                        (year_factors(scenario, seed, y, contract_year) for y in range(years))])

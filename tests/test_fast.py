@@ -185,3 +185,13 @@ def test_exact_totals_take_blocks_as_replicates(provincial):
     assert eight["catastrophic_per_10k"].se == pytest.approx(two["catastrophic_per_10k"].se, rel=1e-9)
     assert eight["catastrophic_per_10k"].se > 0
     assert eight["claims_per_capita"].se < two["claims_per_capita"].se  # CII figures do average over years
+
+
+def test_progress_bar_over_units(provincial, capsys):
+    """Long fast runs show progress (here forced on a small run with shocks: units of 10 years)."""
+    sc = provincial.replace(**{"population.size": 20_000, "claims.shocks.frequency_sd": 0.1})
+    simulate(sc, years=12, seed=1, engine="fast", progress=True)
+    err = capsys.readouterr().err
+    assert "simulating (fast)" in err and "240k/240k" in err
+    simulate(sc, years=12, seed=1, engine="fast")  # default: off for small runs
+    assert "simulating" not in capsys.readouterr().err
