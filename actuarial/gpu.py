@@ -305,7 +305,8 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
     # One transfer per batch; rows re-ordered block by block (then year, person) as in the CPU engine.
     cols = [to_numpy(xp.concatenate(c)) for c in zip(*rows)]
     agg_h = to_numpy(agg).reshape(years, nb, n_groups, len(AGG_FIELDS))
-    cols = [a[np.argsort(cols[1], kind="stable")] for a in cols]
+    order = np.argsort(cols[1], kind="stable")  # by block in the batch
+    cols = [a[order] for a in cols]
     year_h, local_h, group_h, loc_h, oc_h, ot_h, units_h = cols
     units_h = np.minimum(units_h, TOP).astype(np.int32) if control_step is not None else None
     counts = None
