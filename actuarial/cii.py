@@ -68,6 +68,11 @@ def eligible_factor(cii: CII, category_b_share: float, category_c_share: float) 
     return 1.0 - category_b_share * cii.category_b_self_pay_percent / 100 - category_c_share * cii.category_c_self_pay_percent / 100
 
 
+def claims_eligible_factor(cii: CII, claims) -> float:
+    """:func:`eligible_factor` with the B/C shares of compliant cost of a scenario's ``claims``."""
+    return eligible_factor(cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
+
+
 def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float = 1.0) -> np.ndarray:
     """CII benefit per person, yuan.
 

@@ -45,6 +45,12 @@ class YearFactors:
     severity: float = 1.0
 
 
+def shock_matrix(scenario: Scenario, seed: int, years: int, contract_year: int = 0) -> np.ndarray:
+    """(years, 2): each simulated year's frequency and severity multipliers (Accumulations.shocks)."""
+    return np.array([[f.frequency, f.severity] for f in
+                     (year_factors(scenario, seed, y, contract_year) for y in range(years))])
+
+
 def year_factors(scenario: Scenario, seed: int, year: int, contract_year: int = 0) -> YearFactors:
     """Shock multipliers for simulated year ``year`` (mean 1), times the cost trend to ``contract_year``."""
     shocks = scenario.claims.shocks

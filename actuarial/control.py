@@ -51,7 +51,7 @@ import numpy as np
 from . import cii as ciimod
 from .claims import YearFactors
 from .exact import RiskCell, count_pgf, episode_pmf, stream_mean, stream_prevalence
-from .scenario import CII, LOCATIONS, Scenario
+from .scenario import CII, LOCATIONS, SCHEMES, Scenario
 
 TOP = 8191
 """Grid points of the rounded-down accumulation below the lump (``min(S, TOP)``)."""
@@ -90,9 +90,7 @@ def grid_step(scenario: Scenario, floor: float) -> float | None:
     None when the scenario has systemic shocks (E[X] would change every simulated year)."""
     if scenario.claims.shocks.enabled:
         return None
-    claims = scenario.claims
-    factor = ciimod.eligible_factor(scenario.cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
-    return control_step(scenario.cii, factor, floor)
+    return control_step(scenario.cii, ciimod.claims_eligible_factor(scenario.cii, scenario.claims), floor)
 
 
 def episode_units(amount: np.ndarray, step: float) -> np.ndarray:
@@ -109,7 +107,7 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
     """
     cii = scenario.cii
     tilt = np.exp(-15.0 / SIZE * np.arange(SIZE))
-    streams = [st for st in scenario.claims.streams if not cii.scope or st.disease in cii.scope]
+    streams = [st for st in scenario.claims.streams if cii.covers(st.disease)]
     mean = np.array([[stream_mean(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
     prev = np.array([[stream_prevalence(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
     mean *= factors.frequency
@@ -143,7 +141,8 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
 def person_cells(cells: list, band, female, scheme, poor, region) -> np.ndarray:
     """Index into ``cells`` (:func:`actuarial.exact.population_cells`) of each person, from their
     utilisation band, sex, scheme, poverty and region (numpy arrays)."""
-    lookup = np.full((max(c.band for _, c, _ in cells) + 1, 2, 4, 2, max(c.region for _, c, _ in cells) + 1), -1)
+    shape = (max(c.band for _, c, _ in cells) + 1, 2, len(SCHEMES), 2, max(c.region for _, c, _ in cells) + 1)
+    lookup = np.full(shape, -1)
     for i, (_, c, is_poor) in enumerate(cells):
         lookup[c.band, int(c.female), c.scheme, int(is_poor), c.region] = i
     return lookup[band, np.asarray(female, int), scheme, np.asarray(poor, int), region]

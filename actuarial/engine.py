@@ -26,12 +26,12 @@ import numpy as np
 
 from . import basic as basicmod
 from . import rng as rngmod
-from .claims import simulate_episodes, year_factors
+from .claims import shock_matrix, simulate_episodes, year_factors
 from .cii import min_deductible
 from .control import TOP, Control, episode_units, grid_step, person_cells
 from .exact import population_cells
 from .population import N_GROUPS, population_block
-from .scenario import LOCATIONS, SCHEMES, Scenario
+from .scenario import LOCATIONS, Scenario
 
 AGG_FIELDS = (
     "people", "premium", "episodes", "cost", "compliant", "basic_paid",
@@ -131,10 +131,9 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     n = len(people)
     group = people.group
     cii = scenario.cii
-    in_scope = np.array([not cii.scope or s.disease in cii.scope for s in scenario.claims.streams])
+    in_scope = np.array([cii.covers(s.disease) for s in scenario.claims.streams])
     inpatient = np.array([s.setting == "inpatient" for s in scenario.claims.streams])
-    premium_by_scheme = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
-                                  for s in SCHEMES])
+    premium_by_scheme = np.array(scenario.premium_by_scheme())
     people_g = np.bincount(group, minlength=N_GROUPS).astype(float)
     premium_g = np.bincount(group, weights=premium_by_scheme[people.scheme], minlength=N_GROUPS)
     agg = np.zeros((years, N_GROUPS, len(AGG_FIELDS)))
@@ -243,10 +242,8 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
             bar.update(sum(int(o.agg[0, :, 0].sum()) for o in chunk_out) * years)
     outcomes.sort(key=lambda o: o.block)
     agg = np.stack([o.agg for o in outcomes], axis=1)
-    shocks = np.array([[f.frequency, f.severity] for f in
-                       (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([o.rows for o in outcomes]), shocks,
+                         Rows.concat([o.rows for o in outcomes]), shock_matrix(scenario, seed, years, contract_year),
                          control=control_from_blocks(scenario, seed, contract_year, step, outcomes))
 
 

@@ -260,7 +260,7 @@ def stream_parts(scenario: Scenario, cell: RiskCell, factors: YearFactors, step:
     scale = factors.severity * scenario.population.regions[cell.region].cost_factor
     parts = []
     for stream in scenario.claims.streams:
-        if what == "toward_cii" and cii.scope and stream.disease not in cii.scope:
+        if what == "toward_cii" and not cii.covers(stream.disease):
             continue
         mean = stream_mean(stream, cell) * factors.frequency
         prev = stream_prevalence(stream, cell)
@@ -343,8 +343,7 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
         if step is None:
             step = s0
         n_points = n_points or int(p0 * s0 / step)
-    claims_b = scenario.claims
-    factor = ciimod.eligible_factor(cii, claims_b.category_b_percent / 100, claims_b.category_c_percent / 100)
+    factor = ciimod.claims_eligible_factor(cii, scenario.claims)
     no_locations = cii.model_copy(update={"locations": {}})
     dists: dict[RiskCell, GridDistribution] = {}
     claims = benef = floor_p = 0.0

@@ -103,7 +103,7 @@ from scipy import special
 
 from . import basic as basicmod
 from . import rng as rngmod
-from .claims import OUT_OF_AREA, YearFactors, year_factors
+from .claims import OUT_OF_AREA, YearFactors, shock_matrix, year_factors
 from .cii import min_deductible
 from .control import TOP, Control, episode_units, grid_step
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
@@ -111,7 +111,7 @@ from .engine import AGG_FIELDS, Accumulations, Rows
 from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
-from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
+from .scenario import LEVELS, LOCATIONS, Scenario
 
 FAST = rngmod.stream_id("fast_engine")
 """Seeding purpose of this engine (its own streams: it never shifts the brute engine's draws)."""
@@ -279,7 +279,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     scale = severity * scenario.population.regions[cell.region].cost_factor
     streams, pmfs, unit_levels = [], [], []
     for k, stream in enumerate(scenario.claims.streams):
-        if cii.scope and stream.disease not in cii.scope:
+        if not cii.covers(stream.disease):
             continue
         mean = stream_mean(stream, cell) * factors.frequency
         prev = stream_prevalence(stream, cell)
@@ -652,10 +652,9 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     n_units = n_years * n_blocks  # unit = (year, block)
     n_streams = len(claims.streams)
     step, top = _grid(floor)
-    in_scope = np.array([not cii.scope or s.disease in cii.scope for s in claims.streams])
+    in_scope = np.array([cii.covers(s.disease) for s in claims.streams])
     inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
-    premium = np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares else 0.0
-                        for s in SCHEMES])
+    premium = np.array(scenario.premium_by_scheme())
     agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
     conditioned = []  # set E: (cell index, table, vector indices, units, factor index)
     free = []  # set R: (cell index, count matrix over all streams, units, factor index)
@@ -831,7 +830,5 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
             bar.update(size * span_of[out[0]])
     outs.sort(key=lambda out: out[0])  # a mapper may return units in any order
     agg = np.concatenate([a for _, a, _ in outs])
-    shocks = np.array([[f.frequency, f.severity] for f in
-                       (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([r for _, _, r in outs]), shocks, exact_totals=True, control=control)
+                         Rows.concat([r for _, _, r in outs]), shock_matrix(scenario, seed, years, contract_year), exact_totals=True, control=control)

@@ -42,7 +42,7 @@ from . import rng as rngmod
 from . import tables
 from .backend import bincount, derive_key, get_array_module, special, to_numpy, uniform
 from .cii import min_deductible
-from .claims import OUT_OF_AREA, year_factors
+from .claims import OUT_OF_AREA, shock_matrix, year_factors
 from .distributions import Gamma, LogNormal, SplicedPareto
 from .control import TOP, grid_step, person_cells
 from .engine import AGG_FIELDS, Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks
@@ -259,10 +259,9 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
     n = people["pid"].shape[0]
     cii = scenario.cii
     streams = scenario.claims.streams
-    in_scope = xp.asarray(np.array([not cii.scope or s.disease in cii.scope for s in streams]))
+    in_scope = xp.asarray(np.array([cii.covers(s.disease) for s in streams]))
     inpatient = xp.asarray(np.array([s.setting == "inpatient" for s in streams]))
-    premium = xp.asarray(np.array([scenario.funding.premium_per_capita(s) if s in scenario.population.scheme_shares
-                                   else 0.0 for s in SCHEMES]))
+    premium = xp.asarray(np.array(scenario.premium_by_scheme()))
     gi = people["local"] * n_groups + people["group"]  # (block in batch, group) cell of each person
     cells = nb * n_groups
 
@@ -372,8 +371,7 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
             outcomes.extend(batch_out)
             bar.update(sum(int(o.agg[0, :, 0].sum()) for o in batch_out) * years)
     outcomes.sort(key=lambda o: o.block)
-    shocks = np.array([[f.frequency, f.severity] for f in
-                       (year_factors(scenario, seed, y, contract_year) for y in range(years))])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor,
-                         np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]), shocks,
+                         np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]),
+                         shock_matrix(scenario, seed, years, contract_year),
                          control=control_from_blocks(scenario, seed, contract_year, step, outcomes))

@@ -86,7 +86,7 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     from . import cii as ciimod
 
     rows, cii, sc = res.accumulations.rows, res.cii, res.scenario
-    factor = ciimod.eligible_factor(cii, sc.claims.category_b_percent / 100, sc.claims.category_c_percent / 100)
+    factor = ciimod.claims_eligible_factor(cii, sc.claims)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
     x = factor * rows.by_location.sum(axis=1)
     edges = [t.above for t in cii.tiers]

@@ -189,13 +189,9 @@ class SimulationResult:
             return Estimate(math.nan, math.nan)
         expected = self.cell(expected_field, groups).sum()
         value = (resid.sum() + expected) / den_total
-        m = resid.size
-        if m < 2:
-            return Estimate(value, math.nan)
-        mc = ratio_estimate(resid, den_u).se  # units differ in size (the last block is short)
+        mc = ratio_estimate(resid, den_u).se  # units differ in size (the last block is short); NaN with one unit
         ctl = self.accumulations.control
-        per_scheme = np.array([self.funding.premium_per_capita(s) if s in self.scenario.population.scheme_shares
-                               else 0.0 for s in SCHEMES])
+        per_scheme = np.array(self.scenario.premium_by_scheme(self.funding))
         den_c = np.ones(ctl.cell_group.size) if den == "people" else per_scheme[ctl.cell_group // 2]
         inside = np.isin(ctl.cell_group, np.arange(N_GROUPS) if groups is None else list(groups))
         # A cell's E[Y] taken as its E[X] scaled by ΣY / ΣX-expected (Y − X is small and grows with X).
@@ -319,7 +315,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
         raise ValueError(f"CII deductible {ciimod.min_deductible(cii)} is below the accumulation floor "
                          f"{acc.floor}; re-run accumulate() with floor <= the lowest deductible")
     rows = acc.rows
-    factor = ciimod.eligible_factor(cii, sc.claims.category_b_percent / 100, sc.claims.category_c_percent / 100)
+    factor = ciimod.claims_eligible_factor(cii, sc.claims)
     pay = ciimod.benefit(cii, rows.by_location, rows.poor, factor)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
     above = np.maximum(factor * rows.by_location.sum(axis=1) - deductible, 0.0)
@@ -353,8 +349,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     agg = acc.agg
     if funding is not sc.funding:  # premium depends on funding only through per-scheme amounts
         agg = agg.copy()
-        per_person = np.array([funding.premium_per_capita(s) if s in sc.population.scheme_shares else 0.0
-                               for s in SCHEMES]).repeat(2)
+        per_person = np.array(sc.premium_by_scheme(funding)).repeat(2)
         agg[..., AGG_FIELDS.index("premium")] = agg[..., AGG_FIELDS.index("people")] * per_person
     return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), *expected_c)
 

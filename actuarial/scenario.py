@@ -401,6 +401,10 @@ class CII(_Model):
     def effective_poor_deductible(self) -> float:
         return self.deductible if self.poor_deductible is None else self.poor_deductible
 
+    def covers(self, disease: str) -> bool:
+        """Whether episodes of a stream with this disease group count toward the accumulation."""
+        return not self.scope or disease in self.scope
+
 
 # --------------------------------------------------------------------------- funding and contract
 class Funding(_Model):
@@ -657,6 +661,12 @@ class Scenario(_Model):
                 raise _field_error("cii.scope", f"{list(self.cii.scope)} matches no claims stream; "
                                    f"the streams' diseases are {sorted(covered)}")
         return self
+
+    def premium_by_scheme(self, funding: Funding | None = None) -> list[float]:
+        """CII premium per insured person-year for each of SCHEMES, yuan (0 for schemes the population
+        does not have); ``funding`` defaults to the scenario's."""
+        funding = funding or self.funding
+        return [funding.premium_per_capita(s) if s in self.population.scheme_shares else 0.0 for s in SCHEMES]
 
     # Convenience for sweeps and the inverse solvers.
     def replace(self, **dotted: Any) -> "Scenario":
