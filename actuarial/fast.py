@@ -192,14 +192,10 @@ class CellTables:
     caps: np.ndarray  # m_k per enumerated stream
     vectors: np.ndarray  # (V, len(streams)) enumerated count vectors with T > 0
     weights: np.ndarray  # P(n)·T(n) for each enumerated vector
-    accept: np.ndarray  # T(n) for each enumerated vector
     ok: np.ndarray  # P(stream k stays inside E) per in-scope stream
     z_e: float
     z_r: float
     expected: np.ndarray  # expected_per_person
-    catastrophic: float  # P(total out-of-pocket > threshold) (nan when not computed here)
-    unit_levels: list  # per in-scope stream: (levels × top+1) joint pmf of (level, rounded-up units)
-    tails: dict  # per enumerated stream position: (m_k+1, top+1) array, tails[n, r] = P(D^n ≥ r)
     scale: float  # cost multiplier the proposal is tabulated at (region × table severity ≥ the year's)
 
 
@@ -261,15 +257,14 @@ def _folds(scenario: Scenario, k: int, scale: float, top: int, m: int, cache: di
 
 
 def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor: float,
-                 cache: dict | None = None, *, severity: float | None = None,
-                 catastrophic: bool = True) -> CellTables:
+                 cache: dict | None = None, *, severity: float | None = None) -> CellTables:
     """The proposal tables of one risk cell in a year with ``factors``.
 
     ``severity`` (≥ ``factors.severity``; default equal) is the severity multiplier the proposal
     (unit pmfs, T(n)) is tabulated at; counts use the year's frequency. ``cache`` keeps what depends
     only on (stream, cost scale) — unit pmfs, their n-fold convolutions and T(n) — so cells and
-    years share them. ``catastrophic=False`` skips P(out-of-pocket > threshold) (the engine
-    computes it for all cells at once).
+    years share them. P(out-of-pocket > threshold) is not here: :func:`catastrophic_probabilities`
+    computes it for all cells at once.
     """
     cache = {} if cache is None else cache
     cii = scenario.cii
@@ -277,7 +272,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     cache["step"] = step
     severity = factors.severity if severity is None else severity
     scale = severity * scenario.population.regions[cell.region].cost_factor
-    streams, pmfs, unit_levels = [], [], []
+    streams, pmfs = [], []
     for k, stream in enumerate(scenario.claims.streams):
         if not cii.covers(stream.disease):
             continue
@@ -287,7 +282,6 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             continue
         streams.append(k)
         pmfs.append(count_pmf(mean, stream.dispersion, prev))
-        unit_levels.append(_unit_joint(scenario, k, scale, top, cache))
     positive = np.array([1 - p[0] for p in pmfs])
     # With a floor of 0 every positive accumulation is kept: no stream is enumerated, so every
     # person with an in-scope episode is a candidate (set R).
@@ -302,12 +296,9 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     ok = np.array([pmfs[i][:caps[i] + 1].sum() if i in caps and i in order else pmfs[i][0] for i in range(len(streams))])
     z_r = float(1 - np.prod(ok))
     vectors = np.zeros((0, len(streams)), int)
-    weights = accept = np.zeros(0)
-    tails: dict = {}
+    weights = np.zeros(0)
     if len(enumerated):
         folds = [_folds(scenario, streams[i], scale, top, caps[i], cache) for i in enumerated]
-        for i, d in zip(enumerated, folds):
-            tails[i] = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]
         key = ("T", tuple(streams[i] for i in enumerated), tuple(caps[i] for i in enumerated), scale, top)
         if key not in cache:  # T(n) on the grid of enumerated counts: depends on costs only, not on the cell
             prefix = folds[0]
@@ -316,7 +307,8 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
             if len(folds) == 1:
                 t = prefix[:, top]
             else:  # P(prefix + last ≥ top) = Σ_a P(prefix = a) P(last ≥ top − a)
-                t = (prefix @ tails[enumerated[-1]][:, top - np.arange(top + 1)].T).ravel()
+                last = np.cumsum(folds[-1][:, ::-1], axis=1)[:, ::-1]  # last[n, r] = P(D^n ≥ r)
+                t = (prefix @ last[:, top - np.arange(top + 1)].T).ravel()
             cache[key] = np.clip(t, 0.0, 1.0)
         t = cache[key]
         shape = tuple(caps[i] + 1 for i in enumerated)
@@ -332,11 +324,10 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
         keep = t * p > 0
         vectors = np.zeros((int(keep.sum()), len(streams)), int)
         vectors[:, enumerated] = grid[keep]
-        weights, accept = (t * p)[keep], t[keep]
-    over = float(catastrophic_probabilities(scenario, [cell], factors, cache)[0]) if catastrophic else math.nan
+        weights = (t * p)[keep]
     return CellTables(np.array(streams, int), pmfs, enumerated, np.array([caps[i] for i in enumerated], int),
-                      vectors, weights, accept, ok, float(weights.sum()), z_r,
-                      expected_per_person(scenario, cell, factors, cache), over, unit_levels, tails, scale)
+                      vectors, weights, ok, float(weights.sum()), z_r,
+                      expected_per_person(scenario, cell, factors, cache), scale)
 
 
 def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
@@ -670,8 +661,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
         catastrophic = catastrophic_probabilities(scenario, [c for _, c, _ in cells], factors, tables)
         for c_idx, (_, cell, poor) in enumerate(cells):
             key = (cell, factors.frequency, factors.severity)
-            tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=t_sev[f_idx],
-                                                  catastrophic=False)
+            tab = tables.get(key) or build_tables(scenario, cell, factors, floor, tables, severity=t_sev[f_idx])
             if not claims.shocks.enabled:  # a shocked year's own tables are not met again
                 tables[key] = tab
             n = np.tile(counts[:, c_idx], at_years.size)
