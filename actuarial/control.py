@@ -50,7 +50,7 @@ import numpy as np
 
 from . import cii as ciimod
 from .claims import YearFactors
-from .exact import RiskCell, count_pgf, episode_pmf, stream_mean, stream_prevalence
+from .exact import RiskCell, compound_cells, episode_pmf
 from .scenario import CII, LOCATIONS, SCHEMES, Scenario
 
 TOP = 8191
@@ -101,36 +101,15 @@ def episode_units(amount: np.ndarray, step: float) -> np.ndarray:
 def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, step: float) -> np.ndarray:
     """(len(cells), TOP + 1): P(min(S, TOP) = k) per person-year of each risk cell (exact; FFT).
 
-    Per region and in-scope stream one episode pmf (rounded down, lumped at TOP); per cell
-    the count pgfs at its transform multiply; exponential tilting (θ = 15 / SIZE) damps any mass
-    beyond SIZE by e^(−15) before it wraps around (annual sums that large only make the lump).
+    Per region and in-scope stream one episode pmf (rounded down, lumped at TOP), compounded by
+    :func:`actuarial.exact.compound_cells`; tilting by θ = 15 / SIZE damps any mass beyond SIZE by
+    e^(−15) before it wraps around (annual sums that large only make the lump).
     """
-    cii = scenario.cii
-    tilt = np.exp(-15.0 / SIZE * np.arange(SIZE))
-    streams = [st for st in scenario.claims.streams if cii.covers(st.disease)]
-    mean = np.array([[stream_mean(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
-    prev = np.array([[stream_prevalence(st, c) for c in cells] for st in streams]).reshape(len(streams), len(cells))
-    mean *= factors.frequency
-    regions = np.array([c.region for c in cells])
-    pmf = np.zeros((len(cells), TOP + 1))
-    phis: dict = {}  # episode transforms by (stream, cost scale): regions with one cost factor share them
-    for r in np.unique(regions):  # one region at a time bounds the complex work array
-        at = np.flatnonzero(regions == r)
-        scale = factors.severity * scenario.population.regions[r].cost_factor
-        transform = np.ones((at.size, SIZE // 2 + 1), complex)
-        for k, stream in enumerate(streams):
-            live = (mean[k, at] > 0) & (prev[k, at] > 0)
-            if not live.any():
-                continue
-            if (k, scale) not in phis:
-                padded = np.zeros(SIZE)
-                padded[:TOP + 1] = episode_pmf(scenario, stream, scale, step, TOP + 1, rounding="down")
-                phis[k, scale] = np.fft.rfft(padded * tilt)
-            sel = at[live]
-            transform[live] *= count_pgf(phis[k, scale][None, :], mean[k, sel, None], stream.dispersion,
-                                         prev[k, sel, None])
-        # Only k < TOP is read (the rest is the lump), where undoing the tilt amplifies rounding by ≤ e^7.5.
-        pmf[at] = np.maximum(np.fft.irfft(transform, SIZE, axis=1)[:, :TOP + 1] / tilt[:TOP + 1], 0.0)
+    streams = [st for st in scenario.claims.streams if scenario.cii.covers(st.disease)]
+    # Only k ≤ TOP is read (the rest is the lump), where undoing the tilt amplifies rounding by ≤ e^7.5.
+    pmf = compound_cells(scenario, cells, factors, streams,
+                         lambda stream, scale: episode_pmf(scenario, stream, scale, step, TOP + 1, rounding="down"),
+                         SIZE, 15.0 / SIZE, TOP + 1)
     below = pmf[:, :TOP].sum(axis=1)
     if not np.all(below <= 1 + 1e-9):
         raise RuntimeError(f"control-variate distribution is not a distribution (mass {below.max():.12f} below the lump)")

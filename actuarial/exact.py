@@ -253,6 +253,44 @@ def compound(parts: list[tuple[np.ndarray, float, float, float]], size: int) -> 
     return np.maximum(out, 0.0)
 
 
+def compound_cells(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, streams: list,
+                   episode, size: int, theta: float, keep: int, cache: dict | None = None,
+                   key: str = "") -> np.ndarray:
+    """(len(cells), keep): the first ``keep`` points of each risk cell's annual-sum pmf over ``streams``.
+
+    Batched :func:`compound`: ``episode(stream, scale)`` gives one episode's grid pmf (≤ ``size``
+    points) at a cost scale; its tilted transform is computed once per (stream, scale) and kept in
+    ``cache`` under ``(key, stream position, scale)``; each cell multiplies in its count pgfs,
+    region by region (which bounds the complex work array). Tilting by ``theta`` damps mass
+    beyond ``size`` by e^(−θ·size) before it wraps around.
+    """
+    cache = {} if cache is None else cache
+    tilt = np.exp(-theta * np.arange(size))
+    shape = (len(streams), len(cells))
+    mean = np.array([[stream_mean(st, c) for c in cells] for st in streams]).reshape(shape) * factors.frequency
+    prev = np.array([[stream_prevalence(st, c) for c in cells] for st in streams]).reshape(shape)
+    regions = np.array([c.region for c in cells])
+    out = np.zeros((len(cells), keep))
+    for r in np.unique(regions):
+        at = np.flatnonzero(regions == r)
+        scale = factors.severity * scenario.population.regions[r].cost_factor
+        transform = np.ones((at.size, size // 2 + 1), complex)
+        for k, stream in enumerate(streams):
+            live = (mean[k, at] > 0) & (prev[k, at] > 0)
+            if not live.any():
+                continue
+            if (key, k, scale) not in cache:
+                pmf = episode(stream, scale)
+                padded = np.zeros(size)
+                padded[:pmf.size] = pmf
+                cache[key, k, scale] = np.fft.rfft(padded * tilt)
+            sel = at[live]
+            transform[live] *= count_pgf(cache[key, k, scale][None, :], mean[k, sel, None], stream.dispersion,
+                                         prev[k, sel, None])
+        out[at] = np.maximum(np.fft.irfft(transform, size, axis=1)[:, :keep] / tilt[:keep], 0.0)
+    return out
+
+
 def stream_parts(scenario: Scenario, cell: RiskCell, factors: YearFactors, step: float, n_points: int,
                  what: What = "toward_cii", rounding: Rounding = "nearest"):
     """Compound inputs for every stream that contributes to ``what`` in ``cell``."""

@@ -108,7 +108,7 @@ from .cii import min_deductible
 from .control import TOP, Control, episode_units, grid_step
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, _cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, _cost_at_amount, compound_cells, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, Scenario
@@ -333,39 +333,14 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
 def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
                                cache: dict) -> np.ndarray:
     """P(total out-of-pocket > catastrophic threshold) per person-year of each cell (exact grid, step
-    threshold/250), all cells in one batched transform (as :func:`actuarial.exact.compound`; 1,024
-    points, so mass beyond four thresholds is damped by e^(−10) before it could wrap)."""
+    threshold/250), batched by :func:`actuarial.exact.compound_cells` (1,024 points, so mass beyond
+    four thresholds is damped by e^(−10) before it could wrap)."""
     thr = scenario.cii.catastrophic_threshold
     size = 1 << 10
-    theta = 10.0 / size
-    tilt = np.exp(-theta * np.arange(size))
-    regions = np.array([c.region for c in cells])
-    transform = np.ones((len(cells), size // 2 + 1), complex)
-    for k, stream in enumerate(scenario.claims.streams):
-        mean = np.array([stream_mean(stream, c) for c in cells]) * factors.frequency
-        prev = np.array([stream_prevalence(stream, c) for c in cells])
-        live = (mean > 0) & (prev > 0)
-        if not live.any():
-            continue
-        phis = {}
-        for r in np.unique(regions[live]):
-            scale = factors.severity * scenario.population.regions[r].cost_factor
-            # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
-            if ("oop", k, scale) not in cache:
-                pmf = episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total")
-                padded = np.zeros(size)
-                padded[:pmf.size] = pmf
-                cache["oop", k, scale] = np.fft.rfft(padded * tilt)
-            phis[r] = cache["oop", k, scale]
-        phi = np.stack([phis.get(r, np.ones(size // 2 + 1)) for r in regions])
-        m, p = np.where(live, mean, 0.0)[:, None], np.where(live, prev, 0.0)[:, None]
-        # The count pgf at the episode transform (a product over streams: fewer complex logs).
-        if stream.dispersion == 0:
-            g = np.exp(m * (phi - 1))
-        else:
-            g = np.exp(np.log(1 - m * stream.dispersion * (phi - 1)) * (-1.0 / stream.dispersion))
-        transform *= g if np.all(p == 1) else (1 - p) + p * g
-    oop = np.maximum(np.fft.irfft(transform, size, axis=-1) / tilt, 0.0)
+    # Only P(total ≤ threshold) is needed, so each episode is lumped just above it (nothing to wrap).
+    oop = compound_cells(scenario, cells, factors, list(scenario.claims.streams),
+                         lambda stream, scale: episode_pmf(scenario, stream, scale, thr / 250, 252, what="oop_total"),
+                         size, 10.0 / size, 251, cache, "oop")
     return 1.0 - oop[:, :250].sum(axis=1) - 0.5 * oop[:, 250]  # the grid point at the threshold straddles it
 
 
