@@ -231,13 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UserError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except ValueError as err:  # validated parameters out of range (e.g. a solver bracket)
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except ConnectionError as err:  # e.g. --scheduler names no reachable Dask scheduler
+    # ScenarioError and UserError are ValueErrors, as are parameters out of range (e.g. a solver
+    # bracket); a ConnectionError is e.g. a --scheduler that names no reachable Dask scheduler.
+    except (ValueError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["DaskMap", "dask_map", "simulate"]
+__all__ = ["DaskMap", "simulate"]
 
 
 class DaskMap:
@@ -107,11 +107,6 @@ class DaskMap:
     def __repr__(self) -> str:
         where = self.scheduler or f"local, {self.workers} {'processes' if self.processes else 'threads'}"
         return f"DaskMap({where}, {'started' if self.client else 'not started'})"
-
-
-def dask_map(workers: int = 2, processes: bool = True, scheduler: str | None = None) -> DaskMap:
-    """A :class:`DaskMap` (a context manager); ``with dask_map(2) as m: accumulate(..., map_fn=m)``."""
-    return DaskMap(workers=workers, processes=processes, scheduler=scheduler)
 
 
 def simulate(scenario, years: int = 20, seed: int = 0, *, workers: int = 2, processes: bool = True,

@@ -61,6 +61,7 @@ True
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 import itertools
 import json
 import math
@@ -505,30 +506,22 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     done = store.done() if store else set()
     frames: dict[int, pd.DataFrame] = {}
     todo = _tasks(sweep, scenarios, [r["seed"] for r in records], done)
-    if map_fn is not None:
-        ctx, mapper = None, map_fn
-    elif scheduler is None and workers <= 1:
-        ctx, mapper = None, (lambda f, xs: map(f, xs))
+    if map_fn is not None or (scheduler is None and workers <= 1):
+        pool = nullcontext(map_fn or map)
     else:
         from .parallel import DaskMap
 
-        ctx = mapper = DaskMap(workers=workers, processes=processes, scheduler=scheduler)
+        pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler)
     with tqdm(total=len(records), initial=len(done), unit="point", desc="sweep",
-              disable=progress is False or (progress is None and not _isatty())) as bar:
-        if ctx is not None:
-            ctx.__enter__()
-        try:
-            for group in (mapper(_run_group, todo) if todo else ()):
-                for index, values in group:
-                    frame = _point_frame(records[index], values)
-                    if store:
-                        store.write(index, frame)
-                    else:
-                        frames[index] = frame
-                bar.update(len(group))
-        finally:
-            if ctx is not None:
-                ctx.__exit__(None, None, None)
+              disable=progress is False or (progress is None and not _isatty())) as bar, pool as mapper:
+        for group in (mapper(_run_group, todo) if todo else ()):
+            for index, values in group:
+                frame = _point_frame(records[index], values)
+                if store:
+                    store.write(index, frame)
+                else:
+                    frames[index] = frame
+            bar.update(len(group))
     result = SweepResult(sweep, store.read() if store else pd.concat([frames[i] for i in sorted(frames)],
                                                                      ignore_index=True))
     if store:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import math
 import sys
 import time
@@ -130,14 +129,10 @@ def baseline_claims(sc: Scenario, years: int, seed: int) -> tuple[float, float]:
 
 # --------------------------------------------------------------------------- engine
 def engine_kwargs(engine: str, xp: str = "auto", batch_blocks: int | None = None) -> dict:
-    """``engine=`` for accumulate when it takes one; the plain engine otherwise (gpu: also ``xp``, batch)."""
+    """Keyword arguments of accumulate for ``engine`` (gpu: also ``xp`` and the batch size)."""
     if engine == "gpu":
         return {"engine": "gpu", "xp": xp, "chunk_size": batch_blocks and batch_blocks * 65_536}
-    if "engine" in inspect.signature(accumulate).parameters:
-        return {"engine": engine}
-    if engine != "brute":
-        raise SystemExit(f"this version of actuarial.engine.accumulate has no engine={engine!r} (only the default)")
-    return {}
+    return {"engine": engine}
 
 
 def run_engine(sc: Scenario, years: int, seed: int, engine: str, map_fn=None, **kw):
