@@ -58,7 +58,7 @@ from . import cii as ciimod
 from . import tables
 from .claims import YearFactors
 from .distributions import severity_from_spec
-from .scenario import LEVELS, SCHEMES, CII, EpisodeStream, Scenario
+from .scenario import LEVELS, LOCATIONS, SCHEMES, CII, EpisodeStream, Scenario
 
 Rounding = Literal["nearest", "up", "down"]
 What = Literal["toward_cii", "oop_total"]
@@ -384,6 +384,7 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
     factor = ciimod.claims_eligible_factor(cii, scenario.claims)
     no_locations = cii.model_copy(update={"locations": {}})
     dists: dict[RiskCell, GridDistribution] = {}
+    on_grid: dict[bool, tuple] = {}  # every cell has the same grid: benefit and shares once per poverty status
     claims = benef = floor_p = 0.0
     truncated = 0.0
     for w, cell, poor in population_cells(scenario):
@@ -391,15 +392,18 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
             dists[cell] = cell_distribution(scenario, cell, factors, step=step, n_points=n_points)
         dist = dists[cell]
         truncated = max(truncated, dist.truncated)
-        values = dist.values
-        by_location = np.zeros((values.size, 5))
-        by_location[:, 0] = values
-        pay = ciimod.benefit(no_locations, by_location, np.full(values.size, poor), factor)
+        if poor not in on_grid:
+            values = dist.values
+            by_location = np.zeros((values.size, len(LOCATIONS)))
+            by_location[:, 0] = values
+            pay = ciimod.benefit(no_locations, by_location, np.full(values.size, poor), factor)
+            # A grid point stands for [a − step/2, a + step/2): count the part of it above a threshold.
+            ded = cii.effective_poor_deductible if poor else cii.deductible
+            pays = cii.tiers[0].rate + (cii.poor_points / 100 if poor else 0.0) > 0 and factor > 0
+            above = _share_above(values, step, ded / factor if factor > 0 else math.inf) if pays else None
+            on_grid[poor] = pay, above, _share_above(values, step, ciimod.min_deductible(cii))
+        pay, above, at_floor = on_grid[poor]
         claims += w * float(dist.pmf @ pay)
-        # A grid point stands for [a − step/2, a + step/2): count the part of it above a threshold.
-        ded = cii.effective_poor_deductible if poor else cii.deductible
-        pays = cii.tiers[0].rate + (cii.poor_points / 100 if poor else 0.0) > 0 and factor > 0
-        above = _share_above(values, step, ded / factor if factor > 0 else math.inf)
-        benef += w * float(dist.pmf @ above) if pays else w * float(dist.pmf[pay > 0].sum())
-        floor_p += w * float(dist.pmf @ _share_above(values, step, ciimod.min_deductible(cii)))
+        benef += w * float(dist.pmf @ above) if above is not None else w * float(dist.pmf[pay > 0].sum())
+        floor_p += w * float(dist.pmf @ at_floor)
     return ExactCII(claims, benef, floor_p, step, truncated)
