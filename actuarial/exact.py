@@ -194,7 +194,7 @@ def population_cells(scenario: Scenario) -> list[tuple[float, RiskCell, bool]]:
     """(probability, risk cell, poor) for every cell of the population with positive probability."""
     pop = scenario.population
     age = np.asarray(pop.age_shares, float) / sum(pop.age_shares)
-    band_of = np.searchsorted(tables.UTILISATION_BANDS, tables.AGE_BAND_STARTS, side="right") - 1
+    band_of = tables.utilisation_band(tables.AGE_BAND_STARTS)
     band_p = np.bincount(band_of, weights=age, minlength=len(tables.UTILISATION_BANDS))
     out = []
     for b, pb in enumerate(band_p):

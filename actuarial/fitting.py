@@ -151,7 +151,7 @@ def read_claims(source) -> pd.DataFrame:
     _bad(name, "basic_paid", df, (basic < 0) | (basic > compliant * (1 + 1e-9) + 0.01),
          "a basic payment in yuan between 0 and the row's compliant cost")
     stream = df["stream"].astype(str).to_numpy() if "stream" in df.columns else np.full(len(df), "admissions")
-    band = np.searchsorted(tables.UTILISATION_BANDS, age, side="right") - 1
+    band = tables.utilisation_band(age)
     return pd.DataFrame({
         "person_id": df["person_id"].to_numpy(), "stream": stream, "band": band,
         "female": np.array([_SEX[s] for s in sex]), "scheme": scheme, "level": level,

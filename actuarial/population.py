@@ -44,7 +44,7 @@ class PopulationBlock:
 
     def __post_init__(self):
         if self.band is None:  # computed once: every stream of every year looks it up
-            band = np.searchsorted(tables.UTILISATION_BANDS, self.age, side="right") - 1
+            band = tables.utilisation_band(self.age)
             object.__setattr__(self, "band", band.astype(np.int8))
 
     def __len__(self) -> int:

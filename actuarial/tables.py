@@ -32,6 +32,8 @@ Sources
 
 from __future__ import annotations
 
+import numpy as np
+
 AGE_BAND_STARTS = tuple(range(0, 90, 5))
 """Start age of each 5-year band 0-4 ... 85+ used for the population's age structure."""
 
@@ -43,6 +45,11 @@ AGE_SHARES_2010 = (
 
 UTILISATION_BANDS = (0, 5, 15, 45, 60, 70, 80)
 """Start age of each band of the utilisation curves (episode rates, prevalences)."""
+
+def utilisation_band(age) -> np.ndarray:
+    """Index into UTILISATION_BANDS of each age (years)."""
+    return np.searchsorted(UTILISATION_BANDS, age, side="right") - 1
+
 
 UTILISATION_BAND_LABELS = ("0-4", "5-14", "15-44", "45-59", "60-69", "70-79", "80+")
 
