@@ -129,10 +129,12 @@ def engine_options(args):
         yield {**kw, "map_fn": dmap, "chunk_size": BLOCK_SIZE}  # one block per task keeps workers busy
 
 
-def scenario_from_args(args):
+def scenario_from_args(args, scenario=None):
+    """``args.scenario`` loaded (or the given, already validated ``scenario``), with ``--size`` applied,
+    after checking the output file and the counts."""
     check_new_files(out=getattr(args, "out", None))
     check_counts(args)
-    sc = load_scenario(args.scenario)
+    sc = scenario if scenario is not None else load_scenario(args.scenario)
     if getattr(args, "size", None) is not None:
         sc = sc.replace(**{"population.size": args.size})
     return sc

@@ -296,15 +296,6 @@ def add_comparison(report: Report, cmp) -> Report:
     return report
 
 
-def _is_bid(path: Path) -> bool:
-    import tomllib
-
-    try:
-        return "bid" in tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # load_scenario reports the problem with the file
-
-
 def cmd_report(args) -> int:
     import sys
 
@@ -312,15 +303,14 @@ def cmd_report(args) -> int:
 
     matplotlib.use("Agg")
     from .cli import UserError, check_new_files, engine_options, scenario_from_args
+    from .scenario import read_toml, validate_scenario
 
     check_new_files(out=args.out)
     out = Path(args.out)
-    bids = [p for p in args.scenarios if _is_bid(Path(p))]
-    scenarios = []
-    for path in args.scenarios:
-        if path not in bids:
-            args.scenario = path
-            scenarios.append(scenario_from_args(args))
+    parsed = [(path, read_toml(Path(path), "scenario")) for path in args.scenarios]  # bid files have a [bid] table
+    bids = [path for path, data in parsed if "bid" in data]
+    scenarios = [scenario_from_args(args, validate_scenario(data, source=path)) for path, data in parsed
+                 if "bid" not in data]
     rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
     with engine_options(args) as kw:
         if bids:
