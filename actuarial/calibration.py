@@ -20,7 +20,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .engine import accumulate
-from .results import Estimate, SimulationResult, Z95, evaluate, quantile_ci
+from .results import Estimate, SimulationResult, Z95, evaluate, quantile_ci, simulate
 from .scenario import CII, SCHEMES, Scenario, Tier
 
 
@@ -84,7 +84,7 @@ class Calibration:
 def _result(source: Scenario | SimulationResult, years: int, seed: int, **kw) -> SimulationResult:
     if isinstance(source, SimulationResult):
         return source
-    return evaluate(accumulate(source, years, seed, **kw))
+    return simulate(source, years, seed, **kw)
 
 
 def calibrate_premium(source: Scenario | SimulationResult, target: Literal["break_even", "percentile"] = "break_even",
@@ -149,14 +149,14 @@ def _solve(res0: SimulationResult, design, lo: float, hi: float, premium: float,
     def claims(v: float) -> Estimate:
         return res0.with_design(design(v)).claims_per_capita()
 
+    at_lo, at_hi = claims(lo).value, claims(hi).value  # the bracket's ends, shared by the three roots
+
     def root(target: float) -> float:
-        f = lambda v: claims(v).value - target  # noqa: E731
-        f_lo, f_hi = f(lo), f(hi)
-        if f_lo * f_hi > 0:
+        if (at_lo - target) * (at_hi - target) > 0:
             raise ValueError(
                 f"no {name} in [{lo:g}, {hi:g}] makes expected claims equal {target:.3f} yuan per capita "
-                f"(claims run from {claims(lo).value:.3f} to {claims(hi).value:.3f}); widen the bracket or change the premium")
-        return brentq(f, lo, hi, xtol=1e-6 * max(1.0, abs(hi - lo)))
+                f"(claims run from {at_lo:.3f} to {at_hi:.3f}); widen the bracket or change the premium")
+        return brentq(lambda v: claims(v).value - target, lo, hi, xtol=1e-6 * max(1.0, abs(hi - lo)))
 
     value = root(net)
     best = design(value)
@@ -200,6 +200,6 @@ def shift_tiers(cii: CII, points: float) -> CII:
 def solve_tier_shift(scenario: Scenario, premium: float | None = None, years: int = 20, seed: int = 0,
                      bracket: tuple[float, float] = (-50.0, 50.0), **kw) -> InverseSolution:
     """The uniform shift of all tier rates (percentage points) at which expected claims use the premium."""
-    res0 = evaluate(accumulate(scenario, years, seed, **kw))
+    res0 = simulate(scenario, years, seed, **kw)
     return _solve(res0, lambda p: shift_tiers(scenario.cii, p), bracket[0], bracket[1],
                   res0.premium_per_capita() if premium is None else premium, "tier_shift_points")
