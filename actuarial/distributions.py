@@ -157,13 +157,20 @@ class SplicedPareto:
         return np.where(q > 1 - p, tail, body)
 
 
+def make_severity(family: str, mean: float, cv: float, threshold: float | None = None,
+                  alpha: float | None = None) -> LogNormal | Gamma | SplicedPareto:
+    """A severity of ``family`` (lognormal, gamma, spliced_pareto) with mean (yuan) and cv; the spliced
+    Pareto also takes its threshold (yuan) and tail index."""
+    if family == "lognormal":
+        return LogNormal(mean, cv)
+    if family == "gamma":
+        return Gamma(mean, cv)
+    return SplicedPareto(mean, cv, threshold, alpha)
+
+
 def severity_from_spec(spec) -> LogNormal | Gamma | SplicedPareto:
     """Build a severity object from a scenario ``severity`` entry."""
-    if spec.family == "lognormal":
-        return LogNormal(spec.mean, spec.cv)
-    if spec.family == "gamma":
-        return Gamma(spec.mean, spec.cv)
-    return SplicedPareto(spec.mean, spec.cv, spec.threshold, spec.alpha)
+    return make_severity(spec.family, spec.mean, spec.cv, getattr(spec, "threshold", None), getattr(spec, "alpha", None))
 
 
 

@@ -72,7 +72,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from . import tables
-from .distributions import Gamma, LogNormal, SplicedPareto
+from .distributions import make_severity
 from .scenario import LEVELS, SCHEMES, Scenario, validate_scenario
 
 CLAIMS_COLUMNS = ("person_id", "age", "sex", "scheme", "level", "cost", "compliant", "basic_paid")
@@ -356,13 +356,8 @@ class SeverityFit:
     empirical_quantiles: np.ndarray = field(repr=False)
 
     def distribution(self, family: str | None = None):
-        p = self.params[family or self.best]
-        fam = family or self.best
-        if fam == "lognormal":
-            return LogNormal(p["mean"], p["cv"])
-        if fam == "gamma":
-            return Gamma(p["mean"], p["cv"])
-        return SplicedPareto(p["mean"], p["cv"], p["threshold"], p["alpha"])
+        family = family or self.best
+        return make_severity(family, **self.params[family])
 
     def distributions(self) -> dict:
         return {f: self.distribution(f) for f in self.params}
