@@ -98,6 +98,13 @@ def episode_units(amount: np.ndarray, step: float) -> np.ndarray:
     return np.minimum(np.floor(np.maximum(amount, 0.0) / step), TOP)
 
 
+def row_units(person: np.ndarray, amount: np.ndarray, step: float, n_people: int, rows: np.ndarray) -> np.ndarray:
+    """min(S, TOP) (int32) of the people ``rows``, S summed over the in-scope episodes given by their
+    owner ``person`` and ``amount`` (yuan, before the basic annual cap)."""
+    units = np.bincount(person, weights=episode_units(amount, step), minlength=n_people)
+    return np.minimum(units[rows], TOP).astype(np.int32)
+
+
 def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, step: float) -> np.ndarray:
     """(len(cells), TOP + 1): P(min(S, TOP) = k) per person-year of each risk cell (exact; FFT).
 

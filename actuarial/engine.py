@@ -28,7 +28,7 @@ from . import basic as basicmod
 from . import rng as rngmod
 from .claims import shock_matrix, simulate_episodes, year_factors
 from .cii import min_deductible
-from .control import TOP, Control, episode_units, grid_step, person_cells
+from .control import Control, grid_step, person_cells, row_units
 from .exact import population_cells
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, Scenario
@@ -168,9 +168,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
         units = None
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
             toward_u = ep.compliant - paid_u - (0.0 if cii.includes_basic_deductible else deductible_part)
-            units = np.bincount(ep.person[covered], weights=episode_units(toward_u[covered], control_step),
-                                minlength=n)
-            units = np.minimum(units[keep], TOP).astype(np.int32)
+            units = row_units(ep.person[covered], toward_u[covered], control_step, n, keep)
         rows.append(Rows(np.full(keep.size, year, np.int32), np.full(keep.size, block, np.int32),
                          group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep], units))
     counts = None

@@ -105,7 +105,7 @@ from . import basic as basicmod
 from . import rng as rngmod
 from .claims import OUT_OF_AREA, YearFactors, shock_matrix, year_factors
 from .cii import min_deductible
-from .control import TOP, Control, episode_units, grid_step
+from .control import Control, grid_step, row_units
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
 from .exact import (RiskCell, _cost_at_amount, compound_cells, count_pmf, episode_pmf, episode_terms, population_cells,
@@ -733,9 +733,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     kept = np.flatnonzero(acc_u >= floor if floor > 0 else acc_u > 0)
     units = None
     if control_step is not None:  # X > 0 needs h·S ≥ the deductible ≥ floor, so kept rows hold every X > 0
-        units = np.bincount(person[covered], weights=episode_units(toward_u[covered], control_step),
-                            minlength=n_cand)
-        units = np.minimum(units[kept], TOP).astype(np.int32)
+        units = row_units(person[covered], toward_u[covered], control_step, n_cand, kept)
     group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
     where = unit[kept] * N_GROUPS + group[kept]
     cut_g = np.bincount(where, weights=cut[kept], minlength=n_units * N_GROUPS).reshape(agg.shape[:3])

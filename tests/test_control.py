@@ -96,7 +96,7 @@ def test_a_mismatched_rounding_is_caught(monkeypatch):
     check above must see it (so it can fail)."""
     sc = design(streams=STREAMS_SCOPE, population={"size": 400_000},
                 cii={"deductible": 8000, "cap": 60_000, "tiers": [{"above": 0, "rate_percent": 60}]})
-    monkeypatch.setattr("actuarial.fast.episode_units",
+    monkeypatch.setattr("actuarial.control.episode_units",
                         lambda amount, step: np.minimum(np.ceil(np.maximum(amount, 0.0) / step), controlmod.TOP))
     with pytest.raises(AssertionError):
         against_exact(sc, years=4, seed=3)
