@@ -83,22 +83,22 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     return 0.0, knot, s * (1.0 - c)
 
 
-def _cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndarray:
-    """The cost X whose episode amount is y (the inverse of the piecewise-linear map; y > 0)."""
+def cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndarray:
+    """The cost X at which the episode amount reaches y (the inverse of the piecewise-linear map);
+    at y ≤ 0 the largest cost with amount 0: the knot when the first piece is flat (a0 = 0), else 0."""
+    y = np.asarray(y, float)
+    pos = np.maximum(y, 0.0)
     low = a0 * knot if math.isfinite(knot) else math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
-        below = y / a0 if a0 > 0 else np.full_like(y, np.inf)  # a0 = 0 below the knot: never a positive amount
-        above = knot + (y - low) / a1 if a1 > 0 else np.full_like(y, np.inf)
-    return np.where(y <= low, below, above)
+        below = pos / a0 if a0 > 0 else np.full_like(pos, np.inf)  # a0 = 0 below the knot: never a positive amount
+        above = knot + (pos - low) / a1 if a1 > 0 else np.full_like(pos, np.inf)
+    return np.where(y <= 0, knot if a0 == 0 else 0.0, np.where(pos <= low, below, above))
 
 
 def amount_cdf(sev, scale: float, terms, y) -> np.ndarray:
     """P(amount ≤ y) for cost ``scale · X``, X ~ ``sev``; y in yuan (array)."""
     y = np.asarray(y, float)
-    a0, knot, a1 = terms
-    x = _cost_at_amount(np.maximum(y, 0.0), a0, knot, a1)
-    # With a flat first piece (a0 = 0) the amount is 0 for every cost up to the knot.
-    x = np.where(y <= 0, knot if a0 == 0 else 0.0, x)
+    x = cost_at_amount(y, *terms)
     out = np.where(np.isfinite(x), sev.cdf(np.where(np.isfinite(x), x, 0.0) / scale), 1.0)
     return np.where(y < 0, 0.0, out)
 

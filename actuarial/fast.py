@@ -108,7 +108,7 @@ from .cii import min_deductible
 from .control import Control, grid_step, row_units
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
 from .engine import AGG_FIELDS, Accumulations, Rows
-from .exact import (RiskCell, _cost_at_amount, compound_cells, count_pmf, episode_pmf, episode_terms, population_cells,
+from .exact import (RiskCell, compound_cells, cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS
 from .scenario import LEVELS, LOCATIONS, Scenario
@@ -581,12 +581,8 @@ def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndar
         a0, knot, a1 = episode_terms(scenario, st, lvl)
         aa = a[sel]
 
-        def cost_at(y):  # the cost (before the scale) at amount y, with amount_cdf's convention at 0
-            x = np.where(y <= 0, knot if a0 == 0 else 0.0, _cost_at_amount(np.maximum(y, 0.0), a0, knot, a1))
-            return x / scale
-
-        x_lo = np.where(aa == 0, 0.0, cost_at((aa - 1) * step))
-        x_hi = np.where(aa == top, np.inf, cost_at(aa * step))
+        x_lo = np.where(aa == 0, 0.0, cost_at_amount((aa - 1) * step, a0, knot, a1) / scale)
+        x_hi = np.where(aa == top, np.inf, cost_at_amount(aa * step, a0, knot, a1) / scale)
         s_lo = sev.sf(x_lo)
         s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
         cost[sel] = scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
