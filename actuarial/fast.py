@@ -226,12 +226,11 @@ def table_severity(severity: float, shocks: bool) -> float:
     return b if b >= severity else b * math.exp(SEVERITY_GRID)
 
 
-def _unit_joint(scenario: Scenario, k: int, scale: float, top: int, cache: dict) -> np.ndarray:
-    """(levels × top+1) joint pmf of (level, rounded-up grid units) of one episode of stream ``k``."""
-    key = ("unit", k, scale, top)
+def _unit_joint(scenario: Scenario, k: int, scale: float, step: float, top: int, cache: dict) -> np.ndarray:
+    """(levels × top+1) joint pmf of (level, rounded-up units of ``step`` yuan) of one episode of stream ``k``."""
+    key = ("unit", k, scale, step, top)
     if key not in cache:
         stream = scenario.claims.streams[k]
-        step = cache["step"]  # the grid step (yuan), set by build_tables
         joint = np.zeros((len(LEVELS), top + 1))
         for l_idx, lvl in enumerate(LEVELS):
             if stream.level_mix.get(lvl, 0.0) > 0:
@@ -242,12 +241,12 @@ def _unit_joint(scenario: Scenario, k: int, scale: float, top: int, cache: dict)
     return cache[key]
 
 
-def _folds(scenario: Scenario, k: int, scale: float, top: int, m: int, cache: dict) -> np.ndarray:
+def _folds(scenario: Scenario, k: int, scale: float, step: float, top: int, m: int, cache: dict) -> np.ndarray:
     """D_k^n, n = 0..m: n-fold truncated convolutions of stream ``k``'s unit pmf (cached, grown on demand)."""
-    key = ("folds", k, scale, top)
+    key = ("folds", k, scale, step, top)
     d = cache.get(key, np.eye(1, top + 1))
     if d.shape[0] < m + 1:
-        unit = _unit_joint(scenario, k, scale, top, cache).sum(axis=0)
+        unit = _unit_joint(scenario, k, scale, step, top, cache).sum(axis=0)
         start = d.shape[0]
         d = np.concatenate([d, np.zeros((m + 1 - start, top + 1))])
         for n in range(start, m + 1):
@@ -269,7 +268,6 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     cache = {} if cache is None else cache
     cii = scenario.cii
     step, top = _grid(floor)
-    cache["step"] = step
     severity = factors.severity if severity is None else severity
     scale = severity * scenario.population.regions[cell.region].cost_factor
     streams, pmfs = [], []
@@ -298,8 +296,8 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     vectors = np.zeros((0, len(streams)), int)
     weights = np.zeros(0)
     if len(enumerated):
-        folds = [_folds(scenario, streams[i], scale, top, caps[i], cache) for i in enumerated]
-        key = ("T", tuple(streams[i] for i in enumerated), tuple(caps[i] for i in enumerated), scale, top)
+        folds = [_folds(scenario, streams[i], scale, step, top, caps[i], cache) for i in enumerated]
+        key = ("T", tuple(streams[i] for i in enumerated), tuple(caps[i] for i in enumerated), scale, step, top)
         if key not in cache:  # T(n) on the grid of enumerated counts: depends on costs only, not on the cell
             prefix = folds[0]
             for d in folds[1:-1]:
@@ -437,7 +435,7 @@ def _row_search(cum: np.ndarray, row: np.ndarray, target: np.ndarray) -> np.ndar
     return np.searchsorted(flat, 2 * row + target, side="right") - row * cum.shape[1]
 
 
-def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, top: int, cache: dict) -> np.ndarray:
+def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, step: float, top: int, cache: dict) -> np.ndarray:
     """tails[u, x] = P(min(Σ units of the episodes in count vector subs[u], top) ≥ x), x = 0..top.
 
     Products of the per-stream n-fold tables' transforms (no wrap: the padded length exceeds the
@@ -448,7 +446,7 @@ def _suffix_tails(scenario: Scenario, subs: np.ndarray, scale: float, top: int, 
     nfft = 1 << int(math.ceil(math.log2(max(len(present), 1) * (top + 1) + 1)))
     prod = np.ones((subs.shape[0], nfft // 2 + 1), complex)
     for k in present:
-        d = _folds(scenario, k, scale, top, int(subs[:, k].max()), cache)
+        d = _folds(scenario, k, scale, step, top, int(subs[:, k].max()), cache)
         prod *= np.fft.rfft(d, nfft, axis=1)[subs[:, k]]
     pmf = np.maximum(np.fft.irfft(prod, nfft, axis=1)[:, :top], 0.0)
     full = np.concatenate([pmf, np.maximum(1.0 - pmf.sum(axis=1, keepdims=True), 0.0)], axis=1)
@@ -488,10 +486,10 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
         later[v, :order.size] = vec - np.cumsum(np.eye(n_streams, dtype=int)[order], axis=0)
     subs, sub_of = np.unique(later.reshape(-1, n_streams), axis=0, return_inverse=True)
     sub_of = sub_of.reshape(len(vecs), n_max)
-    tails = _suffix_tails(scenario, subs, scale, top, cache)
+    tails = _suffix_tails(scenario, subs, scale, step, top, cache)
     d = np.zeros((n_streams, top + 1))
     for k in np.unique(seq[seq >= 0]):
-        d[k] = _unit_joint(scenario, int(k), scale, top, cache).sum(axis=0)
+        d[k] = _unit_joint(scenario, int(k), scale, step, top, cache).sum(axis=0)
     cum_d = np.cumsum(d, axis=1)
     grid = np.arange(top + 1)
     # ``alive``: people still short of the floor with episodes left. Once r = 0 the episodes left
@@ -555,7 +553,7 @@ def draw_conditioned(scenario: Scenario, vecs: np.ndarray, inv: np.ndarray, owne
     parts = []
     for k in np.unique(stream):
         m = stream == k
-        parts.append(_episodes_in_cells(scenario, int(k), _unit_joint(scenario, int(k), scale, top, cache), scale,
+        parts.append(_episodes_in_cells(scenario, int(k), _unit_joint(scenario, int(k), scale, step, top, cache), scale,
                                         units[m], owner[m], g, step, top))
     if free_who:
         who = np.concatenate(free_who)
