@@ -51,6 +51,12 @@ LOCATIONS = (
 DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other")
 """Disease groups an episode stream may carry; disease-list schemes (病种) select some."""
 
+# The same names as types for the schema (Literal of a tuple lists its members).
+Scheme = Literal[SCHEMES]
+Level = Literal[LEVELS]
+Disease = Literal[DISEASES]
+AwayLocation = Literal[LOCATIONS[1:]]
+
 
 class ScenarioError(ValueError):
     """A scenario file or a scenario value is invalid; the message says where and why."""
@@ -102,8 +108,8 @@ class Population(_Model):
         description="share of insured in each 5-year age band 0-4, 5-9, ..., 85+ (18 values)",
     )
     female_share: float = Field(default=0.49, ge=0, le=1)
-    scheme_shares: dict[Literal["urban", "ncms", "merged"], float] = Field(default_factory=lambda: {"merged": 1.0})
-    poverty_rate_percent: dict[Literal["urban", "ncms", "merged"], Percent] = Field(default_factory=dict)
+    scheme_shares: dict[Scheme, float] = Field(default_factory=lambda: {"merged": 1.0})
+    poverty_rate_percent: dict[Scheme, Percent] = Field(default_factory=dict)
     regions: tuple[Region, ...] = (Region(name="pool", share=1.0),)
 
     @field_validator("age_shares")
@@ -197,7 +203,7 @@ class EpisodeStream(_Model):
     """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_]+$")
-    disease: Literal["general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other"] = "general"
+    disease: Disease = "general"
     setting: Literal["inpatient", "outpatient"] = "inpatient"
     prevalence: float = Field(default=1.0, gt=0, le=1, description="share of insured having the stream (before age factors)")
     prevalence_age_factor: tuple[float, ...] | None = Field(
@@ -206,11 +212,11 @@ class EpisodeStream(_Model):
     episodes_by_age: tuple[float, ...] = Field(description="mean episodes per person-year for those with the stream, by utilisation age band (7 values)")
     dispersion: float = Field(default=0.0, ge=0, le=50)
     female_factor: float = Field(default=1.0, gt=0, le=10)
-    scheme_factor: dict[Literal["urban", "ncms", "merged"], float] = Field(default_factory=dict)
-    level_mix: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], float] = Field(
+    scheme_factor: dict[Scheme, float] = Field(default_factory=dict)
+    level_mix: dict[Level, float] = Field(
         default_factory=lambda: {"primary": 0.35, "secondary": 0.40, "tertiary": 0.20, "out_of_area": 0.05}
     )
-    severity: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], SeveritySpec]
+    severity: dict[Level, SeveritySpec]
 
     @field_validator("episodes_by_age", "prevalence_age_factor")
     @classmethod
@@ -281,7 +287,7 @@ class Claims(_Model):
     """The claims model: episode streams, compliant share, B/C items, trend and shocks."""
 
     streams: tuple[EpisodeStream, ...] = Field(default_factory=tables.default_streams)
-    compliant_percent: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], Percent] = Field(
+    compliant_percent: dict[Level, Percent] = Field(
         default_factory=lambda: dict(tables.COMPLIANT_PERCENT)
     )
     category_b_percent: Percent = Field(default=20.0, description="share of compliant cost in category B (乙类) items")
@@ -327,7 +333,7 @@ class BasicLevel(_Model):
 class Basic(_Model):
     """Basic medical insurance (基本医疗保险) for residents."""
 
-    inpatient: dict[Literal["primary", "secondary", "tertiary", "out_of_area"], BasicLevel] = Field(
+    inpatient: dict[Level, BasicLevel] = Field(
         default_factory=lambda: {k: BasicLevel(**v) for k, v in tables.BASIC_INPATIENT.items()}
     )
     outpatient: BasicLevel = Field(default_factory=lambda: BasicLevel(**tables.BASIC_OUTPATIENT))
@@ -372,7 +378,7 @@ class CII(_Model):
     category_b_self_pay_percent: Percent = 0.0
     category_c_self_pay_percent: Percent = 0.0
     scope: tuple[str, ...] = Field(default=(), description="disease groups covered; empty = all (不受病种限制)")
-    locations: dict[Literal["in_province_referred", "in_province_unreferred", "out_of_province_referred", "out_of_province_unreferred"], LocationRule] = Field(default_factory=dict)
+    locations: dict[AwayLocation, LocationRule] = Field(default_factory=dict)
     catastrophic_threshold: PositiveYuan = Field(
         default=20_000, description="total out-of-pocket (yuan per person-year) counted as catastrophic expenditure"
     )
@@ -410,8 +416,8 @@ class CII(_Model):
 class Funding(_Model):
     """How the CII premium is raised (筹资): yuan per insured person-year by scheme, or a share of basic funding."""
 
-    per_capita: dict[Literal["urban", "ncms", "merged"], PositiveYuan] = Field(default_factory=dict)
-    basic_fund_per_capita: dict[Literal["urban", "ncms", "merged"], PositiveYuan] = Field(
+    per_capita: dict[Scheme, PositiveYuan] = Field(default_factory=dict)
+    basic_fund_per_capita: dict[Scheme, PositiveYuan] = Field(
         default_factory=dict, description="basic-scheme funding (筹资), yuan per insured person-year"
     )
     basic_fund_share_percent: Percent | None = None
