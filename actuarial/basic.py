@@ -33,22 +33,35 @@ def level_terms(basic: Basic) -> tuple[np.ndarray, np.ndarray]:
     return ded, coins
 
 
-def episode_payments(basic: Basic, compliant: np.ndarray, level: np.ndarray, inpatient: np.ndarray):
-    """Basic fund payment and deductible part per episode, before the annual cap (yuan)."""
+def episode_payments(basic: Basic, compliant, level, inpatient, xp=np):
+    """Basic fund payment and deductible part per episode, before the annual cap (yuan).
+
+    The one home of the per-episode basic rule (any array module ``xp``): the fund pays
+    ``coinsurance`` of the compliant cost above the level's deductible (起付标准); outpatient
+    episodes (``inpatient`` False) use the outpatient terms.
+    """
     ded_l, coins_l = level_terms(basic)
-    ded = np.where(inpatient, ded_l[level] if len(level) else 0.0, basic.outpatient.deductible)
-    coins = np.where(inpatient, coins_l[level] if len(level) else 0.0, basic.outpatient.coinsurance)
-    deductible_part = np.minimum(compliant, ded)
+    # One table: inpatient terms by level, then the outpatient terms at index len(LEVELS).
+    ded_t = xp.asarray(np.append(ded_l, basic.outpatient.deductible))
+    coins_t = xp.asarray(np.append(coins_l, basic.outpatient.coinsurance))
+    row = xp.where(inpatient, level, len(LEVELS))
+    ded, coins = ded_t[row], coins_t[row]
+    deductible_part = xp.minimum(compliant, ded)
     paid = coins * (compliant - deductible_part)
     return paid, deductible_part
 
 
-def apply_annual_cap(basic: Basic, paid: np.ndarray, person: np.ndarray, n_people: int) -> np.ndarray:
-    """Episode payments scaled so that no person's annual total exceeds ``basic.annual_cap``."""
-    total = np.bincount(person, weights=paid, minlength=n_people)
+def apply_annual_cap(basic: Basic, paid, person, n_people: int, xp=np):
+    """Episode payments scaled so that no person's annual total exceeds ``basic.annual_cap`` (最高支付限额).
+
+    What the cap cuts off is spread over the person's episodes in proportion to what the fund paid
+    for each (the cap is annual, so no episode order is needed). Any array module ``xp``.
+    """
+    from .backend import bincount
+
+    total = bincount(xp, person, weights=paid, minlength=n_people)
     over = total > basic.annual_cap
-    if not over.any():
+    if xp is np and not over.any():
         return paid
-    scale = np.ones(n_people)
-    scale[over] = basic.annual_cap / total[over]
+    scale = xp.where(over, basic.annual_cap / xp.where(over, total, 1.0), 1.0)
     return paid * scale[person]

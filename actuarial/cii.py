@@ -112,6 +112,24 @@ def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float =
     return np.minimum(pay, cii.cap)
 
 
+def episode_contribution(cii: CII, compliant, basic_paid, deductible_part):
+    """An episode's contribution toward the CII accumulation (合规自付累计), yuan (arrays of any xp).
+
+    The one home of "what counts toward the accumulation": the compliant cost (合规费用) left after
+    the basic fund's payment, less the basic deductible part (起付标准以下个人负担部分) unless
+    ``cii.includes_basic_deductible`` (shared/seeds/001: 起付线不含基本医疗保险起付标准以下个人负担部分).
+    Every engine and the exact method (:func:`actuarial.exact.episode_terms`, which evaluates it on
+    unit inputs: the contribution is linear in its three arguments) call it.
+
+    >>> from actuarial.scenario import CII
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}])
+    >>> float(episode_contribution(d, 11000.0, 6000.0, 1000.0))   # 11,000 − 6,000 − the 1,000 deductible
+    4000.0
+    """
+    oop = compliant - basic_paid
+    return oop if cii.includes_basic_deductible else oop - deductible_part
+
+
 def min_deductible(cii: CII) -> float:
     """The lowest deductible anyone faces, yuan (below it nobody is paid)."""
     return min(cii.deductible, cii.effective_poor_deductible)

@@ -87,13 +87,81 @@ def person_prevalence(stream: EpisodeStream, people: PopulationBlock) -> np.ndar
     return stream.prevalence * np.asarray(stream.prevalence_age_factor, float)[people.band]
 
 
+# --------------------------------------------------------------------------- the episode rules
+# One home each; every engine (brute, fast, GPU) and the exact method call these. Engines differ
+# only in how they sample (numpy Generator, counter-based uniforms, conditioned draws).
+def compliant_shares(claims, xp=np) -> np.ndarray:
+    """Compliant share (合规费用占比) of an episode's cost by LEVELS index, fractions (100 % when unset)."""
+    return xp.asarray(np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS]))
+
+
+def compliant_share(claims, level: str) -> float:
+    """:func:`compliant_shares` of one level (name), a fraction."""
+    return float(compliant_shares(claims)[LEVELS.index(level)])
+
+
+def compliant_cost(claims, cost, level, xp=np):
+    """Compliant part (yuan) of episode costs ``cost`` at hospital levels ``level`` (LEVELS indices)."""
+    return cost * compliant_shares(claims, xp)[level]
+
+
+def level_weights(stream: EpisodeStream) -> np.ndarray:
+    """A stream's hospital-level mix by LEVELS index (weights, not normalised: samplers normalise)."""
+    return np.array([stream.level_mix.get(lvl, 0.0) for lvl in LEVELS])
+
+
+def location_weights(claims) -> np.ndarray:
+    """Shares of an out-of-area episode's locations, LOCATIONS[1:] in order (fractions summing to 1)."""
+    return np.array(claims.out_of_area.shares())
+
+
+def region_cost_factors(population) -> np.ndarray:
+    """Cost multiplier of each region (Population.regions order)."""
+    return np.array([r.cost_factor for r in population.regions])
+
+
+def cost_scale(scenario: Scenario, region, severity: float = 1.0):
+    """Cost multiplier of episodes in ``region`` (index or index array) in a year of ``severity``."""
+    return severity * region_cost_factors(scenario.population)[region]
+
+
+# Episode sampling with a numpy Generator, in the one order every CPU sampler uses: level, then
+# cost by level, then (for out-of-area episodes) location; the compliant part is the level's share.
+def draw_levels(g: np.random.Generator, stream: EpisodeStream, m: int) -> np.ndarray:
+    """``m`` hospital levels (int8 LEVELS indices) from the stream's level mix."""
+    mix = level_weights(stream)
+    return g.choice(len(LEVELS), size=m, p=mix / mix.sum()).astype(np.int8)
+
+
+def draw_costs(g: np.random.Generator, stream: EpisodeStream, level: np.ndarray, out: np.ndarray | None = None,
+               at: np.ndarray | None = None) -> np.ndarray:
+    """Unscaled costs (yuan) of episodes at ``level``, level by level from each level's severity.
+
+    With ``out`` and ``at`` the costs are written to ``out[at]`` (and ``out`` returned)."""
+    if out is None:
+        out, at = np.empty(level.shape[0]), np.arange(level.shape[0])
+    for l_idx, lvl in enumerate(LEVELS):
+        sel = at[level == l_idx]
+        if sel.size:
+            out[sel] = severity_from_spec(stream.severity[lvl]).rvs(g, sel.size)
+    return out
+
+
+def draw_locations(g: np.random.Generator, claims, level: np.ndarray) -> np.ndarray:
+    """Locations (int8 LOCATIONS indices): local, or for out-of-area episodes one of LOCATIONS[1:]."""
+    location = np.zeros(level.shape[0], np.int8)
+    away = level == OUT_OF_AREA
+    if away.any():
+        p = location_weights(claims)
+        location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=p / p.sum())
+    return location
+
+
 def simulate_episodes(scenario: Scenario, people: PopulationBlock, seed: int, year: int, block: int,
                       factors: YearFactors = YearFactors(), contract_year: int = 0) -> Episodes:
     """All episodes of ``people`` (block ``block``) in simulated year ``year`` of contract year ``contract_year``."""
     claims = scenario.claims
-    region_cost = np.array([r.cost_factor for r in scenario.population.regions])
-    compliant_share = np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS])
-    location_p = np.array(claims.out_of_area.shares())
+    region_cost = region_cost_factors(scenario.population)
     parts = []
     for s_idx, stream in enumerate(claims.streams):
         g = rngmod.generator(seed, rngmod.CLAIMS, year, contract_year, block, rngmod.stream_id(stream.name))
@@ -106,18 +174,9 @@ def simulate_episodes(scenario: Scenario, people: PopulationBlock, seed: int, ye
         counts = frequency_for(stream.dispersion).rvs(g, mean)
         person = np.repeat(who, counts)
         m = person.shape[0]
-        mix = np.array([stream.level_mix.get(lvl, 0.0) for lvl in LEVELS])
-        level = g.choice(len(LEVELS), size=m, p=mix / mix.sum()).astype(np.int8)
-        cost = np.empty(m)
-        for l_idx, lvl in enumerate(LEVELS):
-            sel = level == l_idx
-            k = int(sel.sum())
-            if k:
-                cost[sel] = severity_from_spec(stream.severity[lvl]).rvs(g, k)
+        level = draw_levels(g, stream, m)
+        cost = draw_costs(g, stream, level)
         cost *= factors.severity * region_cost[people.region[person]]
-        location = np.zeros(m, np.int8)
-        away = level == OUT_OF_AREA
-        if away.any():
-            location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=location_p / location_p.sum())
-        parts.append((person, np.full(m, s_idx, np.int16), level, location, cost, cost * compliant_share[level]))
+        location = draw_locations(g, claims, level)
+        parts.append((person, np.full(m, s_idx, np.int16), level, location, cost, compliant_cost(claims, cost, level)))
     return Episodes(*(np.concatenate(cols) for cols in zip(*parts)))

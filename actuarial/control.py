@@ -51,6 +51,7 @@ import numpy as np
 from . import cii as ciimod
 from .claims import YearFactors
 from .exact import RiskCell, compound_cells, episode_pmf
+from .population import group_index
 from .scenario import CII, LOCATIONS, SCHEMES, Scenario
 
 TOP = 8191
@@ -153,7 +154,7 @@ class Control:
         prob = np.array([w for w, _, _ in cells])
         return Control(step, cell_pmfs(scenario, risk, factors, step),
                        np.array([index[c] for _, c, _ in cells]),
-                       np.array([2 * c.scheme + int(poor) for _, c, poor in cells]), prob / prob.sum(),
+                       np.array([group_index(c.scheme, int(poor)) for _, c, poor in cells]), prob / prob.sum(),
                        np.asarray(counts, float))
 
     def values(self, cii: CII, factor: float, units: np.ndarray, poor: np.ndarray) -> np.ndarray:

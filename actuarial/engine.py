@@ -24,22 +24,18 @@ from typing import Callable, Iterable, Literal, Sequence
 
 import numpy as np
 
+from . import agg_fields
 from . import basic as basicmod
+from .agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
 from . import rng as rngmod
 from .claims import shock_matrix, simulate_episodes, year_factors
-from .cii import min_deductible
+from .cii import episode_contribution
+from .driver import choose_engine, flatten, pass_floor, run_units
 from .control import Control, grid_step, person_cells, row_units
 from .exact import population_cells
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, Scenario
 
-AGG_FIELDS = (
-    "people", "premium", "episodes", "cost", "compliant", "basic_paid",
-    "oop_compliant", "oop_total", "catastrophic_before",
-)
-"""Per (year, block, group) totals: people, premium (yuan), episodes, total cost, compliant cost,
-basic fund paid, compliant out-of-pocket after basic, total out-of-pocket after basic, and persons
-whose total out-of-pocket exceeds the catastrophic threshold (all yuan except the counts)."""
 
 
 HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
@@ -96,6 +92,11 @@ class BlockOutcome:
     rows: Rows
     cell_counts: np.ndarray | None = None  # people per population cell (with a control variate)
 
+    @property
+    def people(self) -> float:
+        """People in the block (from the totals of its first simulated year)."""
+        return float(agg_fields.get(self.agg, "people")[0].sum())
+
 
 @dataclass(frozen=True)
 class Accumulations:
@@ -114,10 +115,12 @@ class Accumulations:
     they vary only with the population's composition, block by block, not from year to year."""
     control: Control | None = None
     """The claims control variate (:mod:`actuarial.control`; every engine, without shocks), else None."""
+    engine: str = "brute"
+    """The engine that ran the pass ("brute", "fast" or "gpu"; ``engine="auto"`` records its pick)."""
 
     def total(self, field: str) -> np.ndarray:
         """Per simulated year total of an AGG_FIELDS field."""
-        return self.agg[..., AGG_FIELDS.index(field)].sum(axis=(1, 2))
+        return agg_fields.get(self.agg, field).sum(axis=(1, 2))
 
 
 def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor: float,
@@ -136,7 +139,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     premium_by_scheme = np.array(scenario.premium_by_scheme())
     people_g = np.bincount(group, minlength=N_GROUPS).astype(float)
     premium_g = np.bincount(group, weights=premium_by_scheme[people.scheme], minlength=N_GROUPS)
-    agg = np.zeros((years, N_GROUPS, len(AGG_FIELDS)))
+    agg = np.zeros((years, N_GROUPS, agg_fields.n_fields()))
     rows = []
     for year in range(years):
         factors = year_factors(scenario, seed, year, contract_year)
@@ -144,7 +147,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
         paid_u, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
         paid = basicmod.apply_annual_cap(scenario.basic, paid_u, ep.person, n)
         oop_c = ep.compliant - paid
-        toward_cii = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
+        toward_cii = episode_contribution(cii, ep.compliant, paid, deductible_part)
         covered = in_scope[ep.stream]
         k = len(LOCATIONS)
         by_location = np.bincount(ep.person[covered] * k + ep.location[covered], weights=toward_cii[covered],
@@ -156,18 +159,19 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
             g = group if person is None else group[person]
             return np.bincount(g, weights=values, minlength=N_GROUPS)
 
-        agg[year] = np.stack([
-            people_g, premium_g,
-            np.bincount(group[ep.person], minlength=N_GROUPS).astype(float),
-            per_group(ep.cost, ep.person), per_group(ep.compliant, ep.person), per_group(paid, ep.person),
-            per_group(oop_compliant), per_group(oop_total),
-            per_group((oop_total > cii.catastrophic_threshold).astype(float)),
-        ], axis=1)
+        agg[year] = agg_fields.stack(dict(
+            people=people_g, premium=premium_g,
+            episodes=np.bincount(group[ep.person], minlength=N_GROUPS).astype(float),
+            cost=per_group(ep.cost, ep.person), compliant=per_group(ep.compliant, ep.person),
+            basic_paid=per_group(paid, ep.person),
+            oop_compliant=per_group(oop_compliant), oop_total=per_group(oop_total),
+            catastrophic_before=per_group((oop_total > cii.catastrophic_threshold).astype(float)),
+        ), axis=1)
         acc = by_location.sum(axis=1)
         keep = np.flatnonzero(acc >= floor if floor > 0 else acc > 0)
         units = None
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
-            toward_u = ep.compliant - paid_u - (0.0 if cii.includes_basic_deductible else deductible_part)
+            toward_u = episode_contribution(cii, ep.compliant, paid_u, deductible_part)
             units = row_units(ep.person[covered], toward_u[covered], control_step, n, keep)
         rows.append(Rows(np.full(keep.size, year, np.int32), np.full(keep.size, block, np.int32),
                          group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep], units))
@@ -184,7 +188,7 @@ MapFn = Callable[[Callable[[int], BlockOutcome], Iterable[int]], Iterable[BlockO
 
 def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
                contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
-               map_fn: MapFn | None = None, engine: Literal["brute", "fast", "gpu"] = "brute",
+               map_fn: MapFn | None = None, engine: Literal["auto", "brute", "fast", "gpu"] = "auto",
                xp: str = "auto") -> Accumulations:
     """Run the heavy pass over all blocks and ``years`` simulated years.
 
@@ -199,11 +203,15 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     progress : show a progress bar (default: on a terminal, for more than 10^6 person-years).
     map_fn : how to map the block function over blocks (default: in this process, in order);
         :mod:`actuarial.parallel` supplies a Dask one. Results are re-ordered by block.
-    engine : "brute" simulates everyone; "fast" (:mod:`actuarial.fast`) simulates in full only
-        the people whose accumulation reaches the floor (same output, other random numbers);
-        "gpu" (:mod:`actuarial.gpu`) is the brute force on an array backend, ``xp`` = "numpy",
-        "cupy" or "auto" (CuPy when a GPU is usable), many blocks per launch (other random numbers).
+    engine : "auto" (default) picks the fastest engine whose rules cover the scenario
+        (:func:`actuarial.driver.choose_engine`: "fast" where it is exact, else "brute") and records
+        the pick in ``Accumulations.engine``; "brute" simulates everyone; "fast"
+        (:mod:`actuarial.fast`) simulates in full only the people whose accumulation reaches the
+        floor (same output, other random numbers); "gpu" (:mod:`actuarial.gpu`) is the brute force
+        on an array backend, ``xp`` = "numpy", "cupy" or "auto" (CuPy when a GPU is usable), many
+        blocks per launch (other random numbers).
     """
+    engine = choose_engine(scenario, floor, engine)
     if engine == "fast":
         from .fast import accumulate_fast
 
@@ -214,13 +222,7 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
 
         return accumulate_gpu(scenario, years, seed, floor=floor, contract_year=contract_year,
                               chunk_size=chunk_size, progress=progress, map_fn=map_fn, xp=xp)
-    if engine != "brute":
-        raise ValueError(f"engine must be 'brute', 'fast' or 'gpu' (got {engine!r})")
-    from tqdm import tqdm  # plain text bar: works in terminals and notebooks without ipywidgets
-
-    if years < 1:
-        raise ValueError(f"years must be >= 1 (got {years})")
-    floor = min_deductible(scenario.cii) if floor is None else float(floor)
+    floor = pass_floor(scenario, years, floor)
     nb = rngmod.n_blocks(scenario.population.size)
     per_chunk = max(1, (chunk_size or rngmod.BLOCK_SIZE) // rngmod.BLOCK_SIZE)
     chunks = [list(range(i, min(i + per_chunk, nb))) for i in range(0, nb, per_chunk)]
@@ -230,19 +232,20 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     def run_chunk(blocks: list[int]) -> list[BlockOutcome]:
         return [simulate_block(scenario, seed, b, years, floor, contract_year, step) for b in blocks]
 
-    mapper = map_fn or (lambda f, xs: map(f, xs))
-    show = progress if progress is not None else scenario.population.size * years > 1_000_000
-    outcomes: list[BlockOutcome] = []
-    with tqdm(total=scenario.population.size * years, unit="person-yr", unit_scale=True,
-              disable=not show, desc="simulating") as bar:
-        for chunk_out in mapper(run_chunk, chunks):
-            outcomes.extend(chunk_out)
-            bar.update(sum(int(o.agg[0, :, 0].sum()) for o in chunk_out) * years)
-    outcomes.sort(key=lambda o: o.block)
+    outcomes = run_blocks(run_chunk, chunks, map_fn, scenario, years, progress, "simulating")
     agg = np.stack([o.agg for o in outcomes], axis=1)
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
                          Rows.concat([o.rows for o in outcomes]), shock_matrix(scenario, seed, years, contract_year),
-                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes))
+                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes), engine="brute")
+
+
+def run_blocks(fn, chunks, map_fn, scenario: Scenario, years: int, progress: bool | None, desc: str) -> list[BlockOutcome]:
+    """Block outcomes of ``fn`` mapped over ``chunks`` of blocks (:func:`actuarial.driver.run_units`), in
+    block order; the bar counts each outcome's people (default: on above 10^6 person-years)."""
+    show = progress if progress is not None else scenario.population.size * years > 1_000_000
+    parts = run_units(fn, chunks, map_fn, total=scenario.population.size * years, show=show, desc=desc,
+                      done=lambda out: sum(int(o.people) for o in out) * years, key=lambda out: out[0].block if out else -1)
+    return sorted(flatten(parts), key=lambda o: o.block)
 
 
 def control_from_blocks(scenario: Scenario, seed: int, contract_year: int, step: float | None,

@@ -56,8 +56,9 @@ import numpy as np
 
 from . import cii as ciimod
 from . import tables
-from .claims import YearFactors
+from .claims import YearFactors, compliant_share
 from .distributions import severity_from_spec
+from .population import composition
 from .scenario import LEVELS, LOCATIONS, SCHEMES, CII, EpisodeStream, Scenario
 
 Rounding = Literal["nearest", "up", "down"]
@@ -73,14 +74,15 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     """
     basic = scenario.basic
     terms = basic.inpatient[level] if stream.setting == "inpatient" else basic.outpatient
-    s = scenario.claims.compliant_percent.get(level, 100.0) / 100
+    s = compliant_share(scenario.claims, level)
     d, c = terms.deductible, terms.coinsurance
     knot = d / s if s > 0 else math.inf
     if what == "oop_total":
         return 1.0, knot, 1.0 - c * s
-    if scenario.cii.includes_basic_deductible:
-        return s, knot, s * (1.0 - c)
-    return 0.0, knot, s * (1.0 - c)
+    # The contribution is linear in (compliant, basic paid, deductible part): per yuan of compliant
+    # cost it is the rule's value at (1, 0, 1) below the knot (all deductible) and (1, c, 0) above it.
+    contribution = ciimod.episode_contribution
+    return s * contribution(scenario.cii, 1.0, 0.0, 1.0), knot, s * contribution(scenario.cii, 1.0, c, 0.0)
 
 
 def cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndarray:
@@ -193,17 +195,18 @@ def stream_prevalence(stream: EpisodeStream, cell: RiskCell) -> float:
 def population_cells(scenario: Scenario) -> list[tuple[float, RiskCell, bool]]:
     """(probability, risk cell, poor) for every cell of the population with positive probability."""
     pop = scenario.population
-    age = np.asarray(pop.age_shares, float) / sum(pop.age_shares)
+    comp = composition(pop)
+    age = comp.age / sum(pop.age_shares)
     band_of = tables.utilisation_band(tables.AGE_BAND_STARTS)
     band_p = np.bincount(band_of, weights=age, minlength=len(tables.UTILISATION_BANDS))
     out = []
     for b, pb in enumerate(band_p):
-        for female, pf in ((False, 1 - pop.female_share), (True, pop.female_share)):
-            for s_idx, scheme in enumerate(SCHEMES):
-                ps = pop.scheme_shares.get(scheme, 0.0)
-                for poor, pp in ((False, 1 - pop.poverty_rate(scheme)), (True, pop.poverty_rate(scheme))):
-                    for r_idx, region in enumerate(pop.regions):
-                        w = pb * pf * ps * pp * region.share
+        for female, pf in ((False, 1 - comp.female), (True, comp.female)):
+            for s_idx, ps in enumerate(comp.scheme):
+                rate = comp.poor[s_idx]
+                for poor, pp in ((False, 1 - rate), (True, rate)):
+                    for r_idx, pr in enumerate(comp.region):
+                        w = pb * pf * ps * pp * pr
                         if w > 0:
                             out.append((float(w), RiskCell(b, female, s_idx, r_idx), poor))
     return out

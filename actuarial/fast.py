@@ -103,14 +103,17 @@ from scipy import special
 
 from . import basic as basicmod
 from . import rng as rngmod
-from .claims import OUT_OF_AREA, YearFactors, shock_matrix, year_factors
-from .cii import min_deductible
+from . import cii as ciimod
+from .claims import (YearFactors, compliant_cost, compliant_share, cost_scale, draw_costs, draw_levels, draw_locations,
+                     shock_matrix, year_factors)
+from .driver import pass_floor, run_units
 from .control import Control, grid_step, row_units
 from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
-from .engine import AGG_FIELDS, Accumulations, Rows
+from . import agg_fields
+from .engine import Accumulations, Rows
 from .exact import (RiskCell, compound_cells, cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
-from .population import N_GROUPS
+from .population import N_GROUPS, group_index
 from .scenario import LEVELS, LOCATIONS, Scenario
 
 FAST = rngmod.stream_id("fast_engine")
@@ -143,6 +146,10 @@ def limited_mean(sev, u: float) -> float:
     raise TypeError(f"no limited mean for {type(sev).__name__}")
 
 
+EXPECTED_FIELDS = ("episodes", "cost", "compliant", "basic_paid")
+"""The agg fields :func:`expected_per_person` returns, in its order."""
+
+
 def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors,
                         cache: dict | None = None) -> np.ndarray:
     """Expected (episodes, cost, compliant, basic paid before the annual cap) per person-year of ``cell``.
@@ -150,7 +157,7 @@ def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors
     ``cache`` keeps each stream's per-episode expectation at a cost scale (cells of one region share it).
     """
     cache = {} if cache is None else cache
-    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
+    scale = cost_scale(scenario, cell.region, factors.severity)
     out = np.zeros(4)
     for k, stream in enumerate(scenario.claims.streams):
         rate = stream_mean(stream, cell) * factors.frequency * stream_prevalence(stream, cell)
@@ -163,7 +170,7 @@ def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors
                 if w <= 0:
                     continue
                 sev = severity_from_spec(stream.severity[lvl])
-                s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
+                s = compliant_share(scenario.claims, lvl)
                 terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
                 knot = terms.deductible / (s * scale) if s > 0 else math.inf
                 paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
@@ -269,7 +276,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
     cii = scenario.cii
     step, top = _grid(floor)
     severity = factors.severity if severity is None else severity
-    scale = severity * scenario.population.regions[cell.region].cost_factor
+    scale = cost_scale(scenario, cell.region, severity)
     streams, pmfs = [], []
     for k, stream in enumerate(scenario.claims.streams):
         if not cii.covers(stream.disease):
@@ -386,28 +393,18 @@ def draw_episodes(scenario: Scenario, counts: np.ndarray, scale: np.ndarray, g: 
         sel = np.flatnonzero(stream == s_idx)
         if not sel.size:
             continue
-        mix = np.array([st.level_mix.get(lvl, 0.0) for lvl in LEVELS])
-        lv = g.choice(len(LEVELS), size=sel.size, p=mix / mix.sum()).astype(np.int8)
+        lv = draw_levels(g, st, sel.size)
         level[sel] = lv
-        for l_idx, lvl in enumerate(LEVELS):
-            at = sel[lv == l_idx]
-            if at.size:
-                cost[at] = severity_from_spec(st.severity[lvl]).rvs(g, at.size)
+        draw_costs(g, st, lv, cost, sel)
     cost *= scale[owner]
-    location = np.zeros(m, np.int8)
-    away = level == OUT_OF_AREA
-    if away.any():
-        p = np.array(claims.out_of_area.shares())
-        location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=p / p.sum())
-    compliant_share = np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS])
-    return owner, stream, level, location, cost, cost * compliant_share[level]
+    location = draw_locations(g, claims, level)
+    return owner, stream, level, location, cost, compliant_cost(claims, cost, level)
 
 
 def toward_cii(scenario: Scenario, stream, level, compliant, inpatient):
     """Per-episode basic payment and contribution to the accumulation, before the annual cap."""
     paid, ded = basicmod.episode_payments(scenario.basic, compliant, level, inpatient[stream])
-    toward = compliant - paid if scenario.cii.includes_basic_deductible else compliant - paid - ded
-    return paid, ded, toward
+    return paid, ded, ciimod.episode_contribution(scenario.cii, compliant, paid, ded)
 
 
 # --------------------------------------------------------------------------- conditioned episodes
@@ -584,13 +581,8 @@ def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndar
         s_lo = sev.sf(x_lo)
         s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
         cost[sel] = scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
-    location = np.zeros(a.size, np.int8)
-    away = level == OUT_OF_AREA
-    if away.any():
-        p = np.array(scenario.claims.out_of_area.shares())
-        location[away] = 1 + g.choice(len(LOCATIONS) - 1, size=int(away.sum()), p=p / p.sum())
-    share = np.array([scenario.claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS])
-    return owner, np.full(a.size, stream_idx, np.int16), level, location, cost, cost * share[level]
+    location = draw_locations(g, scenario.claims, level)
+    return owner, np.full(a.size, stream_idx, np.int16), level, location, cost, compliant_cost(scenario.claims, cost, level)
 
 
 # --------------------------------------------------------------------------- simulated years
@@ -615,7 +607,8 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     in_scope = np.array([cii.covers(s.disease) for s in claims.streams])
     inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
     premium = np.array(scenario.premium_by_scheme())
-    agg = np.zeros((n_units, N_GROUPS, len(AGG_FIELDS)))
+    agg = np.zeros((n_units, N_GROUPS, agg_fields.n_fields()))
+    fi = agg_fields.index  # field positions by name
     conditioned = []  # set E: (cell index, table, vector indices, units, factor index)
     free = []  # set R: (cell index, count matrix over all streams, units, factor index)
     distinct_f = sorted(set(year_f), key=year_f.index)
@@ -634,11 +627,11 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
             if not claims.shocks.enabled:  # a shocked year's own tables are not met again
                 tables[key] = tab
             n = np.tile(counts[:, c_idx], at_years.size)
-            grp = 2 * cell.scheme + int(poor)
-            agg[units_f, grp, 0] += n
-            agg[units_f, grp, 1] += n * premium[cell.scheme]
-            agg[units_f, grp, 2:6] += n[:, None] * tab.expected
-            agg[units_f, grp, 8] += n * catastrophic[c_idx]
+            grp = group_index(cell.scheme, int(poor))
+            agg[units_f, grp, fi("people")] += n
+            agg[units_f, grp, fi("premium")] += n * premium[cell.scheme]
+            agg[units_f[:, None], grp, fi(EXPECTED_FIELDS)[None, :]] += n[:, None] * tab.expected
+            agg[units_f, grp, fi("catastrophic_before")] += n * catastrophic[c_idx]
             if not len(tab.streams):
                 continue
             rest = max(1.0 - tab.z_e - tab.z_r, 0.0)
@@ -651,9 +644,10 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
                 mat = np.zeros((int(k_r.sum()), n_streams), int)
                 mat[:, tab.streams] = draw_outside(tab, g, int(k_r.sum()))
                 free.append((c_idx, mat, np.repeat(units_f, k_r), f_idx))
-    agg[..., 6] = agg[..., 4] - agg[..., 5]  # oop_compliant = compliant − paid (before the cap's cut)
-    agg[..., 7] = agg[..., 3] - agg[..., 5]  # oop_total = cost − paid
-    agg = agg.reshape(n_years, n_blocks, N_GROUPS, len(AGG_FIELDS))
+    get = agg_fields.get
+    agg[..., fi("oop_compliant")] = get(agg, "compliant") - get(agg, "basic_paid")  # before the cap's cut
+    agg[..., fi("oop_total")] = get(agg, "cost") - get(agg, "basic_paid")
+    agg = agg.reshape(n_years, n_blocks, N_GROUPS, agg_fields.n_fields())
     # Candidates: set E first (conditioned on the rounded-up units), then set R (unconditioned).
     unit = np.concatenate([u for *_, u, _ in conditioned] + [u for *_, u, _ in free] + [np.zeros(0, int)])
     cell_of = np.concatenate([np.full(u.size, c) for c, *_, u, _ in conditioned + free]
@@ -662,10 +656,9 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     n_cand = unit.size
     if n_cand == 0:
         return agg, Rows.concat([])
-    region_cost = np.array([r.cost_factor for r in scenario.population.regions])
     severity = np.array([f.severity for f in distinct_f])[f_of]
     frequency = np.array([f.frequency for f in distinct_f])[f_of]
-    scale = severity * region_cost[np.array([c.region for _, c, _ in cells])[cell_of]]
+    scale = cost_scale(scenario, np.array([c.region for _, c, _ in cells])[cell_of], severity)
     chosen = []  # episodes: (owner = candidate id, stream, level, location, cost, compliant)
     offset = 0
     if conditioned:  # one sequential sampler per cost scale (region), across all cells
@@ -717,7 +710,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     acc_u = np.bincount(person[covered], weights=toward_u[covered], minlength=n_cand)
     paid = basicmod.apply_annual_cap(scenario.basic, paid_u, person, n_cand)
     oop_c = compliant - paid
-    toward = oop_c if cii.includes_basic_deductible else oop_c - ded
+    toward = ciimod.episode_contribution(cii, compliant, paid, ded)
     k = len(LOCATIONS)
     by_location = np.bincount(person[covered] * k + location[covered], weights=toward[covered],
                               minlength=n_cand * k).reshape(n_cand, k)
@@ -728,12 +721,12 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     units = None
     if control_step is not None:  # X > 0 needs h·S ≥ the deductible ≥ floor, so kept rows hold every X > 0
         units = row_units(person[covered], toward_u[covered], control_step, n_cand, kept)
-    group = np.array([2 * c.scheme + int(p) for _, c, p in cells], np.int8)[cell_of]
+    group = np.array([group_index(c.scheme, int(p)) for _, c, p in cells], np.int8)[cell_of]
     where = unit[kept] * N_GROUPS + group[kept]
     cut_g = np.bincount(where, weights=cut[kept], minlength=n_units * N_GROUPS).reshape(agg.shape[:3])
-    agg[..., 5] -= cut_g
-    agg[..., 6] += cut_g
-    agg[..., 7] += cut_g
+    agg[..., fi("basic_paid")] -= cut_g
+    agg[..., fi("oop_compliant")] += cut_g
+    agg[..., fi("oop_total")] += cut_g
     rows = Rows(np.asarray(years, np.int32)[unit[kept] // n_blocks], (unit[kept] % n_blocks).astype(np.int32),
                 group[kept], by_location[kept], oop_compliant[kept], oop_total[kept], units)
     return agg, rows
@@ -750,11 +743,7 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     SHOCK_YEARS; ``map_fn`` maps over those units. One seed gives the same numbers
     however the units are mapped (but not the brute engine's numbers).
     """
-    if years < 1:
-        raise ValueError(f"years must be >= 1 (got {years})")
-    floor = min_deductible(scenario.cii) if floor is None else float(floor)
-    if floor < 0:
-        raise ValueError(f"floor must be >= 0 yuan (got {floor})")
+    floor = pass_floor(scenario, years, floor)
     cells = population_cells(scenario)
     nb = rngmod.n_blocks(scenario.population.size)
     probs = np.array([w for w, _, _ in cells])
@@ -776,16 +765,11 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
         return unit[0], *simulate_years(scenario, seed, unit, contract_year, floor, counts, cells,
                                         shared if shared is not None else {}, step)
 
-    from tqdm import tqdm
-
-    mapper = map_fn or (lambda f, xs: map(f, xs))
     show = progress if progress is not None else size * years > PROGRESS_PERSON_YEARS
-    outs, span_of = [], {u[0]: len(u) for u in units}
-    with tqdm(total=size * years, unit="person-yr", unit_scale=True, disable=not show, desc="simulating (fast)") as bar:
-        for out in mapper(run, units):
-            outs.append(out)
-            bar.update(size * span_of[out[0]])
-    outs.sort(key=lambda out: out[0])  # a mapper may return units in any order
+    span_of = {u[0]: len(u) for u in units}
+    outs = run_units(run, units, map_fn, total=size * years, show=show, desc="simulating (fast)",
+                     done=lambda out: size * span_of[out[0]], key=lambda out: out[0])
     agg = np.concatenate([a for _, a, _ in outs])
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor, agg,
-                         Rows.concat([r for _, _, r in outs]), shock_matrix(scenario, seed, years, contract_year), exact_totals=True, control=control)
+                         Rows.concat([r for _, _, r in outs]), shock_matrix(scenario, seed, years, contract_year), exact_totals=True, control=control,
+                         engine="fast")

@@ -41,13 +41,16 @@ from . import basic as basicmod
 from . import rng as rngmod
 from . import tables
 from .backend import bincount, derive_key, get_array_module, special, to_numpy, uniform
-from .cii import min_deductible
-from .claims import OUT_OF_AREA, shock_matrix, year_factors
+from .driver import pass_floor
+from .cii import episode_contribution
+from .claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors, shock_matrix,
+                     year_factors)
 from .distributions import Gamma, LogNormal, SplicedPareto
 from .control import TOP, grid_step, person_cells
-from .engine import AGG_FIELDS, Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks
+from . import agg_fields
+from .engine import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
 from .exact import population_cells
-from .population import N_GROUPS
+from .population import N_GROUPS, age_in_band, composition, group_index
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
 GPU_STREAMS = rngmod.stream_id("gpu")
@@ -155,24 +158,10 @@ def severity(xp, spec, key: int, *counters):
 
 def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int):
     """Basic fund payment after the annual cap, the deductible part, and the payment before the cap,
-    per episode (yuan).
-
-    The formulas of :func:`actuarial.basic.episode_payments` and :func:`actuarial.basic.apply_annual_cap`
-    on ``xp`` arrays: the fund pays ``coinsurance`` of the compliant cost above the level's deductible
-    (起付标准), and a person's annual total above the cap is cut pro rata over their episodes.
-    """
-    # One table: inpatient terms by level, then the outpatient terms at index len(LEVELS).
-    ded_l, coins_l = basicmod.level_terms(basic)
-    ded_t = xp.asarray(np.append(ded_l, basic.outpatient.deductible))
-    coins_t = xp.asarray(np.append(coins_l, basic.outpatient.coinsurance))
-    inp = inpatient.astype(xp.int64)
-    row = level * inp + len(LEVELS) * (1 - inp)
-    ded, coins = ded_t[row], coins_t[row]
-    deductible_part = xp.minimum(compliant, ded)
-    uncapped = coins * (compliant - deductible_part)
-    total = bincount(xp, person, weights=uncapped, minlength=n_people)
-    paid = uncapped * (basic.annual_cap / xp.maximum(total, basic.annual_cap))[person]  # 1 where under the cap
-    return paid, deductible_part, uncapped
+    per episode (yuan): :func:`actuarial.basic.episode_payments` and :func:`actuarial.basic.apply_annual_cap`
+    on ``xp`` arrays (the rules' one home)."""
+    uncapped, deductible_part = basicmod.episode_payments(basic, compliant, level, inpatient, xp)
+    return basicmod.apply_annual_cap(basic, uncapped, person, n_people, xp), deductible_part, uncapped
 
 
 # ----------------------------------------------------------------------------- one batch of blocks
@@ -183,15 +172,15 @@ def _population(xp, scenario: Scenario, seed: int, blocks: Sequence[int]):
     pid = xp.concatenate([xp.arange(a, b, dtype=xp.int64) for a, b in bounds])
     local = xp.concatenate([xp.full(b - a, i, xp.int64) for i, (a, b) in enumerate(bounds)])
     key = _key(seed, rngmod.POPULATION)
-    band5 = categorical(xp, cfg.age_shares, uniform(xp, key, 0, pid))
-    age = xp.asarray(np.asarray(tables.AGE_BAND_STARTS))[band5] + xp.floor(uniform(xp, key, 1, pid) * 5).astype(xp.int64)
-    female = uniform(xp, key, 2, pid) < cfg.female_share
-    scheme = categorical(xp, [cfg.scheme_shares.get(s, 0.0) for s in SCHEMES], uniform(xp, key, 3, pid))
-    poor_rate = xp.asarray(np.array([cfg.poverty_rate(s) for s in SCHEMES]))
-    poor = uniform(xp, key, 4, pid) < poor_rate[scheme]
-    region = categorical(xp, [r.share for r in cfg.regions], uniform(xp, key, 5, pid))
-    band = xp.searchsorted(xp.asarray(np.asarray(tables.UTILISATION_BANDS)), age, side="right") - 1
-    group = 2 * scheme + poor.astype(xp.int64)
+    comp = composition(cfg)
+    band5 = categorical(xp, comp.age, uniform(xp, key, 0, pid))
+    age = age_in_band(band5, xp.floor(uniform(xp, key, 1, pid) * 5).astype(xp.int64), xp)
+    female = uniform(xp, key, 2, pid) < comp.female
+    scheme = categorical(xp, comp.scheme, uniform(xp, key, 3, pid))
+    poor = uniform(xp, key, 4, pid) < xp.asarray(comp.poor)[scheme]
+    region = categorical(xp, comp.region, uniform(xp, key, 5, pid))
+    band = tables.utilisation_band(age, xp)
+    group = group_index(scheme, poor.astype(xp.int64))
     return dict(pid=pid, local=local, band=band, female=female, scheme=scheme, region=region, group=group)
 
 
@@ -199,8 +188,7 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
     """All episodes of the batch in one year: person (batch index), stream, level, location, cost, compliant."""
     claims = scenario.claims
     pid, band = people["pid"], people["band"]
-    region_cost = xp.asarray(np.array([r.cost_factor for r in scenario.population.regions]))
-    compliant_share = xp.asarray(np.array([claims.compliant_percent.get(lvl, 100.0) / 100 for lvl in LEVELS]))
+    region_cost = xp.asarray(region_cost_factors(scenario.population))
     parts = []
     for s_idx, st in enumerate(claims.streams):
         ks = derive_key(key_year, rngmod.stream_id(st.name))
@@ -230,7 +218,7 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
         person = who[owner]
         rank = e - (ends - counts)[owner]  # k-th episode of its person: names the episode's draws
         pe = pid[person]
-        level = categorical(xp, [st.level_mix.get(lvl, 0.0) for lvl in LEVELS], uniform(xp, ks, LEVEL, pe, rank))
+        level = categorical(xp, level_weights(st), uniform(xp, ks, LEVEL, pe, rank))
         cost = xp.empty(m)
         for l_idx, lvl in enumerate(LEVELS):
             sel = xp.flatnonzero(level == l_idx)
@@ -240,9 +228,9 @@ def _episodes(xp, scenario: Scenario, people: dict, key_year: int, frequency: fl
         location = xp.zeros(m, xp.int64)
         away = xp.flatnonzero(level == OUT_OF_AREA)
         if away.size:
-            location[away] = 1 + categorical(xp, claims.out_of_area.shares(),  # shares of LOCATIONS[1:]
+            location[away] = 1 + categorical(xp, location_weights(claims),  # shares of LOCATIONS[1:]
                                              uniform(xp, ks, LOCATION, pe[away], rank[away]))
-        parts.append((person, xp.full(m, s_idx, xp.int64), level, location, cost, cost * compliant_share[level]))
+        parts.append((person, xp.full(m, s_idx, xp.int64), level, location, cost, compliant_cost(claims, cost, level, xp)))
     return [xp.concatenate(cols) for cols in zip(*parts)]
 
 
@@ -270,7 +258,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         return out.astype(xp.float64)
 
     people_c, premium_c = per_cell(gi), per_cell(gi, premium[people["scheme"]])
-    agg = xp.zeros((years, cells, len(AGG_FIELDS)))
+    agg = xp.zeros((years, cells, agg_fields.n_fields()))
     rows = []
     key_claims = _key(seed, rngmod.CLAIMS, contract_year)
     for year in range(years):
@@ -280,30 +268,31 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         paid, deductible_part, paid_u = basic_payments(xp, scenario.basic, compliant, level, inpatient[stream],
                                                        person, n)
         oop_c = compliant - paid
-        toward = oop_c if cii.includes_basic_deductible else oop_c - deductible_part
+        toward = episode_contribution(cii, compliant, paid, deductible_part)
         cov = xp.flatnonzero(in_scope[stream])
         by_location = bincount(xp, person[cov] * kloc + location[cov], weights=toward[cov],
                                   minlength=n * kloc).reshape(n, kloc)
         oop_compliant = bincount(xp, person, weights=oop_c, minlength=n)
         oop_total = bincount(xp, person, weights=cost - paid, minlength=n)
         ge = gi[person]
-        agg[year] = xp.stack([
-            people_c, premium_c, per_cell(ge), per_cell(ge, cost), per_cell(ge, compliant), per_cell(ge, paid),
-            per_cell(gi, oop_compliant), per_cell(gi, oop_total),
-            per_cell(gi, (oop_total > cii.catastrophic_threshold).astype(xp.float64)),
-        ], axis=1)
+        agg[year] = agg_fields.stack(dict(
+            people=people_c, premium=premium_c, episodes=per_cell(ge), cost=per_cell(ge, cost),
+            compliant=per_cell(ge, compliant), basic_paid=per_cell(ge, paid),
+            oop_compliant=per_cell(gi, oop_compliant), oop_total=per_cell(gi, oop_total),
+            catastrophic_before=per_cell(gi, (oop_total > cii.catastrophic_threshold).astype(xp.float64)),
+        ), xp, axis=1)
         acc = by_location.sum(axis=1)
         keep = xp.flatnonzero(acc >= floor if floor > 0 else acc > 0)
         units = xp.zeros(keep.shape[0])
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
-            toward_u = compliant - paid_u - (0.0 if cii.includes_basic_deductible else deductible_part)
+            toward_u = episode_contribution(cii, compliant, paid_u, deductible_part)
             units = bincount(xp, person[cov], weights=xp.floor(xp.maximum(toward_u[cov], 0.0) / control_step),
                              minlength=n)[keep]  # per-episode lump at TOP is implied by the final min
         rows.append((xp.full(keep.shape[0], year, xp.int32), people["local"][keep], people["group"][keep],
                      by_location[keep], oop_compliant[keep], oop_total[keep], units))
     # One transfer per batch; rows re-ordered block by block (then year, person) as in the CPU engine.
     cols = [to_numpy(xp.concatenate(c)) for c in zip(*rows)]
-    agg_h = to_numpy(agg).reshape(years, nb, n_groups, len(AGG_FIELDS))
+    agg_h = to_numpy(agg).reshape(years, nb, n_groups, agg_fields.n_fields())
     order = np.argsort(cols[1], kind="stable")  # by block in the batch
     cols = [a[order] for a in cols]
     year_h, local_h, group_h, loc_h, oc_h, ot_h, units_h = cols
@@ -343,13 +332,9 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
         ``chunk_size`` / 65,536 when given); does not change the numbers, only memory and speed.
         Memory is roughly 200-500 bytes per person in a batch (128 blocks: about 2-4 GB).
     """
-    from tqdm import tqdm
-
     module = get_array_module(xp)  # fails here, with the install hint, before any work
     name = module.__name__
-    if years < 1:
-        raise ValueError(f"years must be >= 1 (got {years})")
-    floor = min_deductible(scenario.cii) if floor is None else float(floor)
+    floor = pass_floor(scenario, years, floor)
     if batch_blocks is None:
         batch_blocks = (max(1, chunk_size // rngmod.BLOCK_SIZE) if chunk_size else DEFAULT_BATCH_BLOCKS[name])
     if int(batch_blocks) < 1:
@@ -362,16 +347,8 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
     def run_batch(blocks: list[int]) -> list[BlockOutcome]:
         return simulate_blocks_xp(scenario, seed, blocks, years, floor, contract_year, name, step)
 
-    mapper = map_fn or (lambda fn, xs: map(fn, xs))
-    show = progress if progress is not None else scenario.population.size * years > 1_000_000
-    outcomes: list[BlockOutcome] = []
-    with tqdm(total=scenario.population.size * years, unit="person-yr", unit_scale=True,
-              disable=not show, desc=f"simulating ({name})") as bar:
-        for batch_out in mapper(run_batch, batches):
-            outcomes.extend(batch_out)
-            bar.update(sum(int(o.agg[0, :, 0].sum()) for o in batch_out) * years)
-    outcomes.sort(key=lambda o: o.block)
+    outcomes = run_blocks(run_batch, batches, map_fn, scenario, years, progress, f"simulating ({name})")
     return Accumulations(scenario, int(seed), int(years), int(contract_year), floor,
                          np.stack([o.agg for o in outcomes], axis=1), Rows.concat([o.rows for o in outcomes]),
                          shock_matrix(scenario, seed, years, contract_year),
-                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes))
+                         control=control_from_blocks(scenario, seed, contract_year, step, outcomes), engine="gpu")

@@ -26,6 +26,39 @@ N_GROUPS = 2 * len(SCHEMES)
 """Reporting groups: scheme × poor (index ``2 * scheme + poor``)."""
 
 
+def group_index(scheme, poor):
+    """Reporting group of (scheme index, poor flag): ``2 * scheme + poor`` (scalars or arrays of any xp)."""
+    return 2 * scheme + poor
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The population's composition as weight vectors, the one home of how people are drawn.
+
+    Every sampler (:func:`generate_block`, the GPU engine's counter-based draws) and the risk
+    cells of :func:`actuarial.exact.population_cells` read these; samplers normalise the weights.
+    """
+
+    age: np.ndarray  # weight of each 5-year band of tables.AGE_BAND_STARTS
+    female: float  # share of women (fraction)
+    scheme: np.ndarray  # weight of each scheme, SCHEMES order
+    poor: np.ndarray  # poverty rate of each scheme (fraction), SCHEMES order
+    region: np.ndarray  # weight of each region, Population.regions order
+
+
+def composition(cfg: Population) -> Composition:
+    """The :class:`Composition` of a population config."""
+    return Composition(np.asarray(cfg.age_shares, float), float(cfg.female_share),
+                       np.array([cfg.scheme_shares.get(s, 0.0) for s in SCHEMES]),
+                       np.array([cfg.poverty_rate(s) for s in SCHEMES]),
+                       np.array([r.share for r in cfg.regions]))
+
+
+def age_in_band(band5, offset, xp=np):
+    """Age in years (int) from a 5-year band index and the year within it (0-4)."""
+    return xp.asarray(np.asarray(tables.AGE_BAND_STARTS))[band5] + offset
+
+
 def group_labels() -> list[tuple[str, bool]]:
     """(scheme, poor) for each group index."""
     return [(s, bool(p)) for s in SCHEMES for p in (0, 1)]
@@ -52,7 +85,7 @@ class PopulationBlock:
 
     @property
     def group(self) -> np.ndarray:
-        return 2 * self.scheme.astype(np.int8) + self.poor
+        return group_index(self.scheme.astype(np.int8), self.poor)
 
     def to_frame(self) -> pd.DataFrame:
         """A labelled table of the block (for inspection; the engine uses the arrays)."""
@@ -67,15 +100,15 @@ class PopulationBlock:
 
 def generate_block(cfg: Population, n: int, rng: np.random.Generator) -> PopulationBlock:
     """Draw ``n`` insured people from the population composition ``cfg``."""
-    shares = np.asarray(cfg.age_shares, float)
+    comp = composition(cfg)
+    shares = comp.age
     band5 = rng.choice(len(shares), size=n, p=shares / shares.sum())
-    age = (np.asarray(tables.AGE_BAND_STARTS)[band5] + rng.integers(0, 5, n)).astype(np.int16)
-    female = rng.random(n) < cfg.female_share
-    scheme_p = np.array([cfg.scheme_shares.get(s, 0.0) for s in SCHEMES])
+    age = age_in_band(band5, rng.integers(0, 5, n)).astype(np.int16)
+    female = rng.random(n) < comp.female
+    scheme_p = comp.scheme
     scheme = rng.choice(len(SCHEMES), size=n, p=scheme_p / scheme_p.sum()).astype(np.int8)
-    poor_rate = np.array([cfg.poverty_rate(s) for s in SCHEMES])
-    poor = rng.random(n) < poor_rate[scheme]
-    region_p = np.array([r.share for r in cfg.regions])
+    poor = rng.random(n) < comp.poor[scheme]
+    region_p = comp.region
     region = rng.choice(len(region_p), size=n, p=region_p / region_p.sum()).astype(np.int16)
     return PopulationBlock(age, female, scheme, poor, region)
 

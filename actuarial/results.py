@@ -28,7 +28,8 @@ import pandas as pd
 from scipy import stats
 
 from . import cii as ciimod
-from .engine import AGG_FIELDS, Accumulations, heavy_cii
+from . import agg_fields
+from .engine import Accumulations, heavy_cii
 from .population import N_GROUPS, group_labels
 from .scenario import CII, SCHEMES, Funding
 
@@ -114,12 +115,18 @@ class SimulationResult:
     control_expected_beneficiaries: np.ndarray | None = None
     """P(X > 0) per person-year of each population cell: the beneficiaries' control, or None."""
 
-    CELL_FIELDS = AGG_FIELDS + ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible",
-                                "control", "control_expected", "control_beneficiaries", "control_beneficiaries_expected")
-    """AGG_FIELDS, then: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
+    EXTRA_FIELDS = ("claims", "beneficiaries", "oop_beneficiaries", "catastrophic_avoided", "above_deductible",
+                    "control", "control_expected", "control_beneficiaries", "control_beneficiaries_expected")
+    """After AGG_FIELDS: CII paid (yuan), beneficiaries, compliant out-of-pocket of beneficiaries (yuan),
     catastrophic cases avoided by CII, eligible accumulation above the deductible (yuan), and the
     control variates: Σ X over the rows and the people's E[X] (yuan), then the count of rows with
     X > 0 and the people's expected count (all 0 without a control)."""
+
+
+    @property
+    def CELL_FIELDS(self) -> tuple:  # noqa: N802 (kept its old, constant-like name)
+        """The fields of ``cells``: AGG_FIELDS (read when asked, see :mod:`actuarial.agg_fields`), then EXTRA_FIELDS."""
+        return agg_fields.AGG_FIELDS + self.EXTRA_FIELDS
 
     CONTROLS = {"claims": ("control", "control_expected", "control_expected"),
                 "beneficiaries": ("control_beneficiaries", "control_beneficiaries_expected",
@@ -137,7 +144,7 @@ class SimulationResult:
 
     @property
     def insured(self) -> int:
-        return int(self.cells[0, ..., 0].sum())
+        return int(self.cells[0, ..., self.CELL_FIELDS.index("people")].sum())
 
     def cell(self, name: str, groups=None) -> np.ndarray:
         """(years, blocks) totals of a cell field, over ``groups`` (default all)."""
@@ -174,7 +181,7 @@ class SimulationResult:
             return self._controlled_ratio(num, den, groups).scaled(per)
         # Exact per-block totals (fast engine) repeat every year: only blocks are independent replicates
         # (with a single block, fall back to cells: the SE is then conditional on the drawn people).
-        by_block = (self.accumulations.exact_totals and num in AGG_FIELDS and den in AGG_FIELDS
+        by_block = (self.accumulations.exact_totals and num in agg_fields.AGG_FIELDS and den in agg_fields.AGG_FIELDS
                     and self.accumulations.agg.shape[1] > 1)
         return ratio_estimate(self._units(num, groups, by_block), self._units(den, groups, by_block)).scaled(per)
 
@@ -350,7 +357,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     if funding is not sc.funding:  # premium depends on funding only through per-scheme amounts
         agg = agg.copy()
         per_person = np.array(sc.premium_by_scheme(funding)).repeat(2)
-        agg[..., AGG_FIELDS.index("premium")] = agg[..., AGG_FIELDS.index("people")] * per_person
+        agg[..., agg_fields.index("premium")] = agg_fields.get(agg, "people") * per_person
     return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), *expected_c)
 
 

@@ -46,9 +46,9 @@ AGE_SHARES_2010 = (
 UTILISATION_BANDS = (0, 5, 15, 45, 60, 70, 80)
 """Start age of each band of the utilisation curves (episode rates, prevalences)."""
 
-def utilisation_band(age) -> np.ndarray:
-    """Index into UTILISATION_BANDS of each age (years)."""
-    return np.searchsorted(UTILISATION_BANDS, age, side="right") - 1
+def utilisation_band(age, xp=np) -> np.ndarray:
+    """Index into UTILISATION_BANDS of each age (years); ``xp`` the array module of ``age``."""
+    return xp.searchsorted(xp.asarray(np.asarray(UTILISATION_BANDS)), age, side="right") - 1
 
 
 UTILISATION_BAND_LABELS = ("0-4", "5-14", "15-44", "45-59", "60-69", "70-79", "80+")

@@ -43,7 +43,7 @@ def test_agrees_with_brute_force_on_bundled_scenarios(path):
     # Henan's brute beneficiaries at seed 3 sit about 2 SE above a 6M-person-year brute run
     # (51.9 ± 0.3 per 10k, which 20M fast person-years match: 51.8 ± 0.2); 16 fast years keep the
     # fast side's own noise small so that this does not push |z| past 3.
-    brute = simulate(sc, years=4, seed=3, progress=False)
+    brute = simulate(sc, years=4, seed=3, progress=False, engine="brute")
     fast = simulate(sc, years=16, seed=4, engine="fast")
     agree(fast, brute)
     assert fast.premium_per_capita() == pytest.approx(brute.premium_per_capita(), rel=1e-2)
@@ -52,7 +52,7 @@ def test_agrees_with_brute_force_on_bundled_scenarios(path):
 def test_agrees_with_brute_force_under_shocks(provincial):
     sc = provincial.replace(**{"population.size": 70_000, "claims.shocks.frequency_sd": 0.1,
                                "claims.shocks.severity_sd": 0.1})
-    brute = simulate(sc, years=6, seed=5, progress=False)
+    brute = simulate(sc, years=6, seed=5, progress=False, engine="brute")
     fast = simulate(sc, years=6, seed=5, engine="fast")
     # Same seed → same year shocks in both engines; claims respond to them.
     assert np.array_equal(brute.accumulations.shocks, fast.accumulations.shocks)
