@@ -209,3 +209,52 @@ def uniform(xp: ModuleType, key: int, *counters):
             warnings.warn(f"cupy.fuse unusable for the uniforms ({e!r}); using unfused uniforms (same numbers)")
             _fusion_failed = True
     return _unfused_uniform(xp, key, *counters)
+
+
+# ----------------------------------------------------------------------------- samplers on uniforms
+class CounterUniforms:
+    """The uniforms of a set of draws named by ``counters`` under ``key`` (see :func:`uniform`), as the
+    callable a severity's ``sample(xp, uniforms)`` takes: ``u()`` one uniform per draw; ``u(extra, at=idx)``
+    the draws ``idx`` only, with ``extra`` trailing counters (rejection rounds)."""
+
+    def __init__(self, xp: ModuleType, key: int, counters):
+        self.xp, self.key, self.counters = xp, key, tuple(counters)
+
+    @property
+    def size(self) -> int:
+        return self.counters[0].shape[0]
+
+    def __call__(self, *extra, at=None):
+        cs = self.counters if at is None else tuple(c[at] for c in self.counters)
+        return uniform(self.xp, self.key, *cs, *extra)
+
+
+def standard_gamma(xp: ModuleType, shape: float, uniforms: CounterUniforms):
+    """Gamma(shape, 1) variates, one per draw of ``uniforms`` (Marsaglia & Tsang 2000).
+
+    Rejection rounds redraw only the rejected elements, with the round number as an extra counter;
+    shapes below 1 use Gamma(shape + 1) · U^(1/shape).
+    """
+    import math
+
+    a = float(shape)
+    boost = a < 1
+    d = (a + 1 if boost else a) - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    n = uniforms.size
+    out = xp.empty(n)
+    active = xp.arange(n)
+    ndtri = special(xp).ndtri
+    attempt = 0
+    while active.size:
+        x = ndtri(uniforms(2 * attempt, at=active))
+        v = (1.0 + c * x) ** 3
+        u = uniforms(2 * attempt + 1, at=active)
+        safe_v = xp.maximum(v, 1e-300)  # v <= 0 is rejected anyway; keeps the log finite
+        ok = (v > 0) & (xp.log(u) < 0.5 * x * x + d - d * safe_v + d * xp.log(safe_v))
+        out[active[ok]] = d * v[ok]
+        active = active[~ok]
+        attempt += 1
+    if boost:
+        out *= uniforms(0xFFFFFFFF) ** (1.0 / a)  # a counter no attempt reaches
+    return out

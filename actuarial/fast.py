@@ -99,7 +99,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from . import basic as basicmod
 from . import rng as rngmod
@@ -108,7 +107,7 @@ from .claims import (YearFactors, compliant_cost, compliant_share, cost_scale, d
                      shock_matrix, year_factors)
 from .driver import pass_floor, run_units
 from .control import Control, grid_step, row_units
-from .distributions import Gamma, LogNormal, SplicedPareto, frequency_for, severity_from_spec
+from .distributions import frequency_for, severity_from_spec
 from . import agg_fields
 from .engine import Accumulations, Rows
 from .exact import (RiskCell, compound_cells, cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
@@ -129,21 +128,8 @@ MAX_ENUMERATED = 20_000
 
 # --------------------------------------------------------------------------- closed-form expectations
 def limited_mean(sev, u: float) -> float:
-    """E[min(X, u)] for a severity (yuan)."""
-    if u <= 0:
-        return 0.0
-    if not math.isfinite(u):
-        return sev.mean()
-    if isinstance(sev, LogNormal):
-        return sev.limited_mean(u)
-    if isinstance(sev, Gamma):
-        return sev.mean() * special.gammainc(sev.shape + 1, u / sev.scale) + u * float(sev.sf(u))
-    if isinstance(sev, SplicedPareto):
-        t, a, p = sev.threshold, sev.alpha, sev.tail_probability
-        if u <= t:
-            return sev.body.limited_mean(u)
-        return sev.body.limited_mean(t) + p * t / (a - 1) * (1 - (t / u) ** (a - 1))
-    raise TypeError(f"no limited mean for {type(sev).__name__}")
+    """E[min(X, u)] for a severity (yuan): the family's own :meth:`~actuarial.distributions.Severity.limited_mean`."""
+    return sev.limited_mean(u)
 
 
 EXPECTED_FIELDS = ("episodes", "cost", "compliant", "basic_paid")
@@ -173,7 +159,7 @@ def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors
                 s = compliant_share(scenario.claims, lvl)
                 terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
                 knot = terms.deductible / (s * scale) if s > 0 else math.inf
-                paid = terms.coinsurance * s * scale * (sev.mean() - limited_mean(sev, knot))
+                paid = terms.coinsurance * s * scale * (sev.mean() - sev.limited_mean(knot))
                 per += w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
             cache["per_episode", k, scale] = per
         out += rate * cache["per_episode", k, scale]
@@ -408,20 +394,6 @@ def toward_cii(scenario: Scenario, stream, level, compliant, inpatient):
 
 
 # --------------------------------------------------------------------------- conditioned episodes
-def _isf(sev, s: np.ndarray) -> np.ndarray:
-    """Inverse survival function (accurate far in the tail, where ppf(1 − s) is not)."""
-    s = np.clip(s, 1e-300, 1.0)
-    if isinstance(sev, LogNormal):
-        return np.exp(sev.mu - sev.sigma * special.ndtri(s))
-    if isinstance(sev, SplicedPareto):
-        p = sev.tail_probability
-        return np.where(s < p, sev.threshold * np.power(np.minimum(s, p) / p, -1.0 / sev.alpha),
-                        _isf(sev.body, np.maximum(s, p)))
-    from scipy import stats
-
-    return stats.gamma.isf(s, sev.shape, scale=sev.scale)
-
-
 def _row_search(cum: np.ndarray, row: np.ndarray, target: np.ndarray) -> np.ndarray:
     """For each i, the first a with cum[row[i], a] > target[i] · cum[row[i], −1] (inverse cdf by rows).
 
@@ -580,7 +552,7 @@ def _episodes_in_cells(scenario: Scenario, stream_idx: int, unit_levels: np.ndar
         x_hi = np.where(aa == top, np.inf, cost_at_amount(aa * step, a0, knot, a1) / scale)
         s_lo = sev.sf(x_lo)
         s_hi = np.where(np.isfinite(x_hi), sev.sf(np.where(np.isfinite(x_hi), x_hi, 0.0)), 0.0)
-        cost[sel] = scale * _isf(sev, s_hi + u[sel] * (s_lo - s_hi))
+        cost[sel] = scale * sev.isf(s_hi + u[sel] * (s_lo - s_hi))
     location = draw_locations(g, scenario.claims, level)
     return owner, np.full(a.size, stream_idx, np.int16), level, location, cost, compliant_cost(scenario.claims, cost, level)
 

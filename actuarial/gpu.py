@@ -32,7 +32,6 @@ relative), not bit for bit.
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
@@ -40,12 +39,13 @@ import numpy as np
 from . import basic as basicmod
 from . import rng as rngmod
 from . import tables
-from .backend import bincount, derive_key, get_array_module, special, to_numpy, uniform
+from .backend import CounterUniforms, bincount, derive_key, get_array_module, to_numpy, uniform
+from .backend import standard_gamma as backend_standard_gamma
 from .driver import pass_floor
 from .cii import episode_contribution
 from .claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors, shock_matrix,
                      year_factors)
-from .distributions import Gamma, LogNormal, SplicedPareto
+from .distributions import severity_from_spec
 from .control import TOP, grid_step, person_cells
 from . import agg_fields
 from .engine import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
@@ -80,33 +80,9 @@ def categorical(xp, p, u):
 
 
 def standard_gamma(xp, shape: float, key: int, *counters):
-    """Gamma(shape, 1) variates, one per element of the 1-D ``counters`` (Marsaglia & Tsang 2000).
-
-    Rejection rounds redraw only the rejected elements, with the round number as an extra counter;
-    shapes below 1 use Gamma(shape + 1) · U^(1/shape).
-    """
-    a = float(shape)
-    boost = a < 1
-    d = (a + 1 if boost else a) - 1.0 / 3.0
-    c = 1.0 / math.sqrt(9.0 * d)
-    n = counters[0].shape[0]
-    out = xp.empty(n)
-    active = xp.arange(n)
-    ndtri = special(xp).ndtri
-    attempt = 0
-    while active.size:
-        cs = [k[active] for k in counters]
-        x = ndtri(uniform(xp, key, *cs, 2 * attempt))
-        v = (1.0 + c * x) ** 3
-        u = uniform(xp, key, *cs, 2 * attempt + 1)
-        safe_v = xp.maximum(v, 1e-300)  # v <= 0 is rejected anyway; keeps the log finite
-        ok = (v > 0) & (xp.log(u) < 0.5 * x * x + d - d * safe_v + d * xp.log(safe_v))
-        out[active[ok]] = d * v[ok]
-        active = active[~ok]
-        attempt += 1
-    if boost:
-        out *= uniform(xp, key, *counters, 0xFFFFFFFF) ** (1.0 / a)  # a counter no attempt reaches
-    return out
+    """Gamma(shape, 1) variates, one per element of the 1-D ``counters``
+    (:func:`actuarial.backend.standard_gamma` on the uniforms of ``key`` and ``counters``)."""
+    return backend_standard_gamma(xp, shape, CounterUniforms(xp, key, counters))
 
 
 def _poisson_small(xp, mean, u):
@@ -140,20 +116,9 @@ def poisson(xp, mean, key: int, *counters):
 
 
 def severity(xp, spec, key: int, *counters):
-    """Episode costs (yuan) for a scenario severity spec, by inverse transform (gamma: rejection)."""
-    if spec.family == "gamma":
-        g = Gamma(spec.mean, spec.cv)
-        return standard_gamma(xp, g.shape, key, *counters) * g.scale
-    u = uniform(xp, key, *counters)
-    body = LogNormal(spec.mean, spec.cv)
-    x = xp.exp(body.mu + body.sigma * special(xp).ndtri(u))
-    if spec.family == "spliced_pareto":
-        sp = SplicedPareto(spec.mean, spec.cv, spec.threshold, spec.alpha)
-        p = sp.tail_probability
-        # The lognormal's conditional tail quantile (1 - u) / p mapped to the Pareto's, as in the CPU engine.
-        tail = sp.threshold * xp.maximum((1.0 - u) / p, 1e-300) ** (-1.0 / sp.alpha)
-        x = xp.where(x > sp.threshold, tail, x)
-    return x
+    """Episode costs (yuan) for a scenario severity spec: the family's own ``sample`` on the uniforms of
+    ``key`` and ``counters`` (inverse transform by default; the gamma's rejection sampler)."""
+    return severity_from_spec(spec).sample(xp, CounterUniforms(xp, key, counters))
 
 
 def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int):

@@ -187,7 +187,64 @@ class SplicedParetoSpec(_Model):
     alpha: float = Field(gt=1, le=50)
 
 
-SeveritySpec = Annotated[Union[LogNormalSpec, GammaSpec, SplicedParetoSpec], Field(discriminator="family")]
+class ScipySpec(_Model):
+    """Any continuous ``scipy.stats`` family by ``name`` with keyword ``params`` (shape parameters,
+    ``loc`` and ``scale`` in yuan), e.g. ``{family = "scipy", name = "weibull_min", params = {c = 0.9,
+    scale = 9000}}``. The support must start at 0 or above and the mean be finite."""
+
+    family: Literal["scipy"]
+    name: str
+    params: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        from .severities import scipy_family
+
+        scipy_family(v)  # a clear error naming the field when scipy has no such continuous family
+        return v
+
+    @model_validator(mode="after")
+    def _fits(self) -> "ScipySpec":
+        try:
+            self.build()
+        except ValueError as e:
+            raise _field_error("params", str(e)) from None
+        return self
+
+    def build(self):
+        """The severity object (:class:`actuarial.severities.ScipySeverity`)."""
+        from .severities import ScipySeverity
+
+        return ScipySeverity(self.name, self.params)
+
+
+class HistogramSpec(_Model):
+    """An empirical severity: piecewise uniform on bin ``edges`` (yuan, increasing, first >= 0) with bin
+    ``probabilities`` (one per bin, normalised), e.g. from a claims extract's cost histogram."""
+
+    family: Literal["histogram"]
+    edges: tuple[float, ...]
+    probabilities: tuple[float, ...]
+
+    @model_validator(mode="after")
+    def _fits(self) -> "HistogramSpec":
+        try:
+            self.build()
+        except ValueError as e:
+            field = "edges" if str(e).startswith("edges") else "probabilities"
+            raise _field_error(field, str(e).partition(" must ")[0] and "must " + str(e).partition(" must ")[2]) from None
+        return self
+
+    def build(self):
+        """The severity object (:class:`actuarial.severities.Histogram`)."""
+        from .severities import Histogram
+
+        return Histogram(self.edges, self.probabilities)
+
+
+SeveritySpec = Annotated[Union[LogNormalSpec, GammaSpec, SplicedParetoSpec, ScipySpec, HistogramSpec],
+                         Field(discriminator="family")]
 
 
 # --------------------------------------------------------------------------- claims
@@ -707,7 +764,7 @@ def _set_dotted(data: dict, path: str, value: Any) -> None:
         raise ScenarioError(f"cannot set '{path}'")
 
 
-_SEVERITY_TAGS = ("lognormal", "gamma", "spliced_pareto")
+_SEVERITY_TAGS = ("lognormal", "gamma", "spliced_pareto", "scipy", "histogram")
 _BOUND_TEXT = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
