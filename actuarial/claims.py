@@ -57,7 +57,7 @@ def year_factors(scenario: Scenario, seed: int, year: int, contract_year: int = 
     trend = (1 + scenario.claims.cost_trend_percent / 100) ** contract_year
     if not shocks.enabled:
         return YearFactors(1.0, trend)
-    g = rngmod.generator(seed, rngmod.SHOCK, year, contract_year)
+    g = rngmod.generator_for("shock", seed, year, contract_year)
     z = g.standard_normal(2)
 
     def lognormal_mean_one(sd: float, zi: float) -> float:
@@ -164,7 +164,8 @@ def simulate_episodes(scenario: Scenario, people: PopulationBlock, seed: int, ye
     region_cost = region_cost_factors(scenario.population)
     parts = []
     for s_idx, stream in enumerate(claims.streams):
-        g = rngmod.generator(seed, rngmod.CLAIMS, year, contract_year, block, rngmod.stream_id(stream.name))
+        g = rngmod.generator_for("claims", seed, year, contract_year, block,
+                                   rngmod.stream_id(stream.name))
         n = len(people)
         if stream.prevalence < 1 or stream.prevalence_age_factor is not None:
             who = np.flatnonzero(g.random(n) < person_prevalence(stream, people))

@@ -115,8 +115,6 @@ from .exact import (RiskCell, compound_cells, cost_at_amount, count_pmf, episode
 from .population import N_GROUPS, group_index
 from .scenario import LEVELS, LOCATIONS, Scenario
 
-FAST = rngmod.stream_id("fast_engine")
-"""Seeding purpose of this engine (its own streams: it never shifts the brute engine's draws)."""
 
 GRID_POINTS = 400
 """Grid units in the floor: step h = floor / GRID_POINTS (yuan)."""
@@ -571,7 +569,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     """
     claims, cii = scenario.claims, scenario.cii
     year_f = [year_factors(scenario, seed, y, contract_year) for y in years]
-    g = rngmod.generator(seed, FAST, 1, contract_year, years[0], len(years))
+    g = rngmod.generator_for("fast.years", seed, contract_year, years[0], len(years))
     n_years, n_blocks = len(years), counts.shape[0]
     n_units = n_years * n_blocks  # unit = (year, block)
     n_streams = len(claims.streams)
@@ -720,7 +718,7 @@ def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor
     nb = rngmod.n_blocks(scenario.population.size)
     probs = np.array([w for w, _, _ in cells])
     size = scenario.population.size
-    counts = np.stack([rngmod.generator(seed, FAST, 0, b).multinomial(
+    counts = np.stack([rngmod.generator_for("fast.population", seed, b).multinomial(
         np.subtract(*rngmod.block_bounds(size, b)[::-1]), probs / probs.sum()) for b in range(nb)])
 
     # Units of work: runs of simulated years, fixed by the scenario (so the numbers do not depend

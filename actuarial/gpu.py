@@ -53,11 +53,9 @@ from .exact import population_cells
 from .population import N_GROUPS, age_in_band, composition, group_index
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
-GPU_STREAMS = rngmod.stream_id("gpu")
-"""First spawn-key entry of this engine's seeds (keeps them apart from the CPU engine's)."""
-
-# Purposes of the draws of one episode stream (first counter of every draw's hash).
-PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = range(6)
+# Purposes of the draws of one episode stream (first counter of every draw's hash; rng.GPU_EPISODES).
+PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = (rngmod.GPU_EPISODES[k] for k in (
+    "prevalence", "frailty", "count", "level", "severity", "location"))
 POISSON_PART = 64.0
 """Poisson means above this are drawn as sums of independent parts (exp(-mean) must not underflow)."""
 
@@ -65,8 +63,9 @@ DEFAULT_BATCH_BLOCKS = {"numpy": 4, "cupy": 128}
 """Blocks of 65,536 people per batch: one set of array operations over all of them."""
 
 
-def _key(seed: int, *path: int) -> int:
-    state = rngmod.seed_sequence(seed, GPU_STREAMS, *path).generate_state(2, np.uint64)
+def _key(seed: int, purpose: str, *path: int) -> int:
+    """The counter-based generator's key of ``purpose`` (a name in :data:`actuarial.rng.PURPOSES`)."""
+    state = rngmod.seed_for(purpose, seed, *path).generate_state(2, np.uint64)
     return derive_key(int(state[0]), int(state[1]))
 
 
@@ -136,14 +135,15 @@ def _population(xp, scenario: Scenario, seed: int, blocks: Sequence[int]):
     bounds = [rngmod.block_bounds(cfg.size, b) for b in blocks]
     pid = xp.concatenate([xp.arange(a, b, dtype=xp.int64) for a, b in bounds])
     local = xp.concatenate([xp.full(b - a, i, xp.int64) for i, (a, b) in enumerate(bounds)])
-    key = _key(seed, rngmod.POPULATION)
+    key = _key(seed, "gpu.population")
+    c = rngmod.GPU_PEOPLE
     comp = composition(cfg)
-    band5 = categorical(xp, comp.age, uniform(xp, key, 0, pid))
-    age = age_in_band(band5, xp.floor(uniform(xp, key, 1, pid) * 5).astype(xp.int64), xp)
-    female = uniform(xp, key, 2, pid) < comp.female
-    scheme = categorical(xp, comp.scheme, uniform(xp, key, 3, pid))
-    poor = uniform(xp, key, 4, pid) < xp.asarray(comp.poor)[scheme]
-    region = categorical(xp, comp.region, uniform(xp, key, 5, pid))
+    band5 = categorical(xp, comp.age, uniform(xp, key, c["age_band"], pid))
+    age = age_in_band(band5, xp.floor(uniform(xp, key, c["age_year"], pid) * 5).astype(xp.int64), xp)
+    female = uniform(xp, key, c["female"], pid) < comp.female
+    scheme = categorical(xp, comp.scheme, uniform(xp, key, c["scheme"], pid))
+    poor = uniform(xp, key, c["poor"], pid) < xp.asarray(comp.poor)[scheme]
+    region = categorical(xp, comp.region, uniform(xp, key, c["region"], pid))
     band = tables.utilisation_band(age, xp)
     group = group_index(scheme, poor.astype(xp.int64))
     return dict(pid=pid, local=local, band=band, female=female, scheme=scheme, region=region, group=group)
@@ -225,7 +225,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
     people_c, premium_c = per_cell(gi), per_cell(gi, premium[people["scheme"]])
     agg = xp.zeros((years, cells, agg_fields.n_fields()))
     rows = []
-    key_claims = _key(seed, rngmod.CLAIMS, contract_year)
+    key_claims = _key(seed, "gpu.claims", contract_year)
     for year in range(years):
         f = year_factors(scenario, seed, year, contract_year)
         person, stream, level, location, cost, compliant = _episodes(

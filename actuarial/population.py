@@ -116,7 +116,7 @@ def generate_block(cfg: Population, n: int, rng: np.random.Generator) -> Populat
 def population_block(cfg: Population, seed: int, block: int) -> PopulationBlock:
     """Block ``block`` of the population drawn with ``seed`` (same people for the same arguments)."""
     start, stop = rngmod.block_bounds(cfg.size, block)
-    return generate_block(cfg, stop - start, rngmod.generator(seed, rngmod.POPULATION, block))
+    return generate_block(cfg, stop - start, rngmod.generator_for("population", seed, block))
 
 
 def generate_population(scenario: Scenario | Population, size: int | None = None, seed: int = 0) -> PopulationBlock:

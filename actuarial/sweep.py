@@ -88,10 +88,13 @@ METRICS = (
 """Metrics a sweep can report: the keys of :meth:`actuarial.results.SimulationResult.metrics`."""
 
 RESERVED = ("point", "varied", "side", "seed", "metric", "estimate", "se")
-SWEEP_STREAM = rngmod.stream_id("sweep")
 FORMAT_VERSION = 2
 """Part of the fingerprint. 2: expected claims use the control variate (:mod:`actuarial.control`),
 so parts written by format 1 are not mixed with new ones."""
+
+
+SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
+"""First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.rng.PURPOSES`)."""
 
 
 class SweepError(ScenarioError):
@@ -209,7 +212,7 @@ class Sweep(_Model):
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
-    engine: Literal["brute", "fast", "gpu"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
+    engine: Literal["auto", "brute", "fast", "gpu"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")
@@ -262,7 +265,7 @@ class Sweep(_Model):
         else:
             from scipy.stats import qmc
 
-            g = rngmod.generator(self.seed, SWEEP_STREAM, 1 << 20)  # key apart from the point seeds
+            g = rngmod.generator_for("sweep", self.seed, 1 << 20)  # key apart from the point seeds
             try:
                 sampler = qmc.LatinHypercube(d=len(names), rng=g)
             except TypeError:  # scipy < 1.15
@@ -290,7 +293,7 @@ class Sweep(_Model):
         """Seed of point ``index``: the sweep seed under CRN, else one spawned from (seed, index)."""
         if self.crn:
             return int(self.seed)
-        state = rngmod.seed_sequence(self.seed, SWEEP_STREAM, index).generate_state(1, np.uint64)[0]
+        state = rngmod.seed_for("sweep", self.seed, index).generate_state(1, np.uint64)[0]
         return int(state >> np.uint64(1))  # fits int64 columns
 
     def scenario_at(self, values: dict[str, float], label: str = "point") -> Scenario:
