@@ -35,8 +35,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .cii import min_deductible
-from .engine import accumulate, heavy_cii
+from .crn import group_designs, paired_engine
+from .engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
 from .scenario import Scenario, ScenarioError, load_scenario, read_toml, validate_scenario
 from .settlement import Settlement, settle
@@ -336,20 +336,18 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
     # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:
     # with the brute and GPU engines the episodes drawn are identical, so the comparison keeps common
     # random numbers; the fast engine's draws depend on those fields, so there such bids are unpaired.
-    groups: dict[str, list[int]] = {}
-    for i, b in enumerate(bids):
-        groups.setdefault(repr(heavy_cii(b.scenario.cii)), []).append(i)
-    if len(groups) > 1 and accumulate_kw.get("engine", "brute") == "fast":
+    groups = group_designs([b.scenario for b in bids])
+    engine = paired_engine(accumulate_kw.pop("engine", "auto"), len(groups))
+    if len(groups) > 1 and engine == "fast":
         warnings.warn("bids differ in cii scope / includes_basic_deductible / catastrophic_threshold: with "
                       "engine='fast' they are priced on different draws, so differences between them are not "
                       "paired (each bid's figures and SEs stay valid); use engine='brute' for paired differences",
                       stacklevel=2)
     priced: dict[int, SimulationResult] = {}
-    for members in groups.values():
-        lead = bids[members[0]].scenario
-        floor = min(min_deductible(bids[i].scenario.cii) for i in members)
-        acc = accumulate(lead, years, seed, floor=floor, progress=progress, **accumulate_kw)
-        for i in members:
+    for group in groups:
+        lead = bids[group.members[0]].scenario
+        acc = accumulate(lead, years, seed, floor=group.floor, progress=progress, engine=engine, **accumulate_kw)
+        for i in group.members:
             b = bids[i].scenario
             priced[i] = evaluate(acc, b.cii, base.funding, b.contract.combined_fee_rate)
     outcomes = tuple(_outcome(b, priced[i]) for i, b in enumerate(bids))

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from .cii import min_deductible
-from .engine import accumulate, heavy_cii
+from .crn import heavy_differences, paired_engine
+from .engine import accumulate
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
 from .settlement import Settlement, settle
@@ -102,20 +103,21 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
         cii = in_force.cii
         floor = min(min_deductible(base_cii), min_deductible(cii))
 
-        def run(sc: Scenario):
-            return accumulate(sc, years, seed, floor=floor, contract_year=year - 1, progress=progress,
-                              **accumulate_kw)
-
         # A change to a field the heavy pass reads (e.g. a wider disease scope) needs its own pass;
         # with the brute and GPU engines the same seed draws the same episodes, so the policy loss is
         # still a paired difference. The fast engine's draws depend on those fields, so it cannot pair.
-        reads_heavy = heavy_cii(cii) != heavy_cii(base_cii)
-        if reads_heavy and accumulate_kw.get("engine", "brute") == "fast":
-            fields = sorted(k for k, v in heavy_cii(cii).items() if v != getattr(base_cii, k))
+        fields = heavy_differences(cii, base_cii)
+        reads_heavy = bool(fields)
+        if reads_heavy and accumulate_kw.get("engine", "auto") == "fast":
             raise ValueError(
                 f"contract.policy_changes (contract year {year}) change cii {fields}, which the fast engine's "
                 "draws depend on, so the policy loss would not be a paired difference; use engine='brute' "
                 "(or 'gpu') for this contract")
+        kw = {**accumulate_kw, "engine": paired_engine(accumulate_kw.get("engine", "auto"), 2 if reads_heavy else 1)}
+
+        def run(sc: Scenario):
+            return accumulate(sc, years, seed, floor=floor, contract_year=year - 1, progress=progress, **kw)
+
         acc = run(in_force if reads_heavy else scenario)
         res = evaluate(acc, cii)
         claims = res.yearly("claims")

@@ -30,22 +30,13 @@ from .agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names,
 from . import rng as rngmod
 from .claims import shock_matrix, simulate_episodes, year_factors
 from .cii import episode_contribution
+from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
 from .driver import choose_engine, flatten, pass_floor, run_units
 from .control import Control, grid_step, person_cells, row_units
 from .exact import population_cells
 from .population import N_GROUPS, population_block
 from .scenario import LOCATIONS, Scenario
 
-
-
-HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
-"""CII fields the heavy pass itself reads (which episodes count, what the accumulation includes, the
-catastrophic count); the rest of the CII design is applied to the rows afterwards."""
-
-
-def heavy_cii(cii) -> dict:
-    """The heavy-pass fields of a CII design (two designs can share one pass iff these are equal)."""
-    return {f: getattr(cii, f) for f in HEAVY_CII_FIELDS}
 
 
 @dataclass(frozen=True)

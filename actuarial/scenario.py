@@ -746,22 +746,16 @@ class Scenario(_Model):
 
 
 def _set_dotted(data: dict, path: str, value: Any) -> None:
-    keys = path.split(".")
-    node: Any = data
-    for i, key in enumerate(keys[:-1]):
-        if isinstance(node, (list, tuple)):
-            node = node[int(key)]
-        elif isinstance(node, dict) and key in node:
-            node = node[key]
-        else:
-            raise ScenarioError(f"unknown field path '{path}' (no '{'.'.join(keys[: i + 1])}')")
-    last = keys[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ScenarioError(f"cannot set '{path}'")
+    from .paths import PathError, set_path
+
+    try:
+        set_path(data, path, value)
+    except PathError as e:
+        if e.prefix == path:
+            raise ScenarioError(f"cannot set '{path}'") from None
+        raise ScenarioError(f"unknown field path '{path}' (no '{e.prefix}')") from None
+    except ValueError:  # a list index that is not a number
+        raise ScenarioError(f"cannot set '{path}'") from None
 
 
 _SEVERITY_TAGS = ("lognormal", "gamma", "spliced_pareto", "scipy", "histogram")

@@ -75,7 +75,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import rng as rngmod
-from .engine import heavy_cii
+from .crn import group_designs
+from .paths import resolve_path, thaw  # noqa: F401  (resolve_path re-exported: the one dotted-path helper)
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
@@ -102,42 +103,6 @@ class SweepError(ScenarioError):
 
 
 # --------------------------------------------------------------------------- field paths
-def resolve_path(data: Any, path: str) -> list[tuple[str, Any, Any]]:
-    """Concrete fields a dotted path (``*`` = every element) points at in ``data``.
-
-    Returns ``(concrete_path, container, key)`` triples so the caller can read
-    ``container[key]`` or set it. Raises :class:`KeyError` naming the first bad part.
-    """
-    found = [("", data)]
-    keys = path.split(".")
-    for depth, key in enumerate(keys):
-        nxt = []
-        for prefix, node in found:
-            if isinstance(node, (list, tuple)):
-                idx = range(len(node)) if key == "*" else [int(key)] if key.isdigit() and int(key) < len(node) else []
-                children = [(str(i), i) for i in idx]
-            elif isinstance(node, dict):
-                children = [(str(k), k) for k in node] if key == "*" else [(key, key)] if key in node else []
-            else:
-                children = []
-            if not children:
-                raise KeyError(f"no field '{'.'.join(keys[: depth + 1])}'")
-            nxt += [((prefix + "." if prefix else "") + name, (node, k)) for name, k in children]
-        if depth == len(keys) - 1:
-            return [(p, node, k) for p, (node, k) in nxt]
-        found = [(p, node[k]) for p, (node, k) in nxt]
-    raise KeyError("empty path")
-
-
-def _thaw(data: Any) -> Any:
-    """A mutable deep copy (tuples become lists) so any element can be set."""
-    if isinstance(data, dict):
-        return {k: _thaw(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_thaw(v) for v in data]
-    return data
-
-
 def _combine(current: Any, value: float, mode: str) -> Any:
     if mode == "set":
         return value
@@ -298,7 +263,7 @@ class Sweep(_Model):
 
     def scenario_at(self, values: dict[str, float], label: str = "point") -> Scenario:
         """The base scenario with each parameter applied at ``values[name]``."""
-        data = _thaw(self.base.model_dump(mode="python"))
+        data = thaw(self.base.model_dump(mode="python"))
         for i, p in enumerate(self.parameters):
             try:
                 for _, container, key in resolve_path(data, p.path):
@@ -369,13 +334,6 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 # --------------------------------------------------------------------------- running
-def _heavy_key(scenario: Scenario, seed: int) -> str:
-    """Points with equal keys share one heavy pass: same draws, only design / funding / fee rate differ."""
-    rest = scenario.model_dump(mode="python", exclude={"cii", "funding", "contract"})
-    cii = heavy_cii(scenario.cii)
-    return json.dumps([seed, rest, cii], sort_keys=True, default=str)
-
-
 def _tasks(sweep: Sweep, scenarios: list[Scenario], seeds: list[int], skip: set[int]) -> list[tuple]:
     """One task per heavy pass, for the points not in ``skip``.
 
@@ -385,18 +343,12 @@ def _tasks(sweep: Sweep, scenarios: list[Scenario], seeds: list[int], skip: set[
     ``engine="fast"`` the floor also sets the sampler's grid, so a point's draws depend on the
     group it shares a pass with (the same within one sweep definition, resumed or not).
     """
-    from .cii import min_deductible
-
-    groups: dict[str, list[int]] = {}
-    for i, sc in enumerate(scenarios):
-        groups.setdefault(_heavy_key(sc, seeds[i]), []).append(i)
     tasks = []
-    for members in groups.values():
+    for group in group_designs(scenarios, seeds):
         todo = [(i, scenarios[i].cii, scenarios[i].funding, scenarios[i].contract.combined_fee_rate)
-                for i in members if i not in skip]
+                for i in group.members if i not in skip]
         if todo:
-            floor = min(min_deductible(scenarios[i].cii) for i in members)
-            lead = members[0]
+            floor, lead = group.floor, group.members[0]
             tasks.append((scenarios[lead], seeds[lead], sweep.years, sweep.contract_year, floor, todo, sweep.outputs,
                           sweep.engine))
     return tasks
