@@ -90,8 +90,9 @@ def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
     p.add_argument("--years", type=int, default=years, help="simulated years (default: %(default)s)")
     p.add_argument("--size", type=int, default=None, help="override population.size (insured persons)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument("--engine", choices=("brute", "fast", "gpu"), default="brute",
-                   help="brute: every person simulated; fast: exact sampling of those reaching the deductible; "
+    p.add_argument("--engine", choices=("auto", "brute", "fast", "gpu"), default="auto",
+                   help="auto (default): the fastest engine whose rules cover the scenario (fast, else brute); "
+                        "brute: every person simulated; fast: exact sampling of those reaching the deductible; "
                         "gpu: brute force on CuPy when a GPU is usable, else numpy")
     p.add_argument("--workers", type=int, default=1, help="Dask workers on this machine (default 1: in process)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for a cluster")
@@ -143,7 +144,7 @@ def scenario_from_args(args, scenario=None):
 def _headline(res) -> str:
     control = "; expected claims and beneficiaries with a control variate" if res.control_expected is not None else ""
     return (f"{res.scenario.programme.name}: {res.insured:,} insured x {res.years} simulated years, "
-            f"seed {res.accumulations.seed}; estimates with Monte Carlo standard errors (se){control}.")
+            f"seed {res.accumulations.seed}, {res.accumulations.engine} engine; estimates with Monte Carlo standard errors (se){control}.")
 
 
 def cmd_run(args) -> int:
@@ -169,15 +170,16 @@ def cmd_calibrate(args) -> int:
             sol = None
             cal = calibrate_premium(sc, args.target, args.percentile, args.years, args.seed, **kw)
     if sol is not None:
-        payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years, **sol.to_dict(),
+        payload = {"scenario": sc.programme.name, "seed": args.seed, "engine": sol.result.accumulations.engine,
+                   "years": args.years, **sol.to_dict(),
                    "claims_per_capita": sol.result.claims_per_capita().to_dict()}
         table = pd.DataFrame([{"parameter": sol.parameter, "estimate": sol.value, "ci95_low": sol.ci95[0],
                                "ci95_high": sol.ci95[1], "premium_per_capita": sol.premium}])
         emit(payload, table, args.format, args.out)
         return 0
     res = cal.result
-    payload = {"scenario": sc.programme.name, "seed": args.seed, "years": args.years,
-               "insured": res.insured, "combined_fee_rate": res.combined_fee_rate,
+    payload = {"scenario": sc.programme.name, "seed": args.seed, "engine": res.accumulations.engine,
+               "years": args.years, "insured": res.insured, "combined_fee_rate": res.combined_fee_rate,
                **cal.to_dict(), "claims_per_capita": res.claims_per_capita().to_dict(),
                "loss_ratio_at_current_premium": res.loss_ratio().to_dict()}
     table = cal.table().rename(columns={"premium": "premium_per_capita"})

@@ -272,6 +272,7 @@ class SimulationResult:
         out = {
             "scenario": self.scenario.programme.name,
             "seed": self.accumulations.seed,
+            "engine": self.accumulations.engine,
             "years": self.years,
             "insured": self.insured,
             "combined_fee_rate": self.combined_fee_rate,
@@ -375,8 +376,9 @@ def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[floa
 def simulate(scenario, years: int = 20, seed: int = 0, **kwargs) -> SimulationResult:
     """Simulate ``scenario`` for ``years`` independent years and apply its CII design.
 
-    Keyword arguments go to :func:`actuarial.engine.accumulate` (``chunk_size``,
-    ``progress``, ``floor``, ``contract_year``, ``map_fn``).
+    Keyword arguments go to :func:`actuarial.engine.accumulate` (``engine``, default "auto": the
+    fastest engine whose rules cover the scenario, recorded in ``result.accumulations.engine``;
+    ``chunk_size``, ``progress``, ``floor``, ``contract_year``, ``map_fn``).
 
     >>> from actuarial import load_scenario, simulate
     >>> res = simulate(load_scenario("scenarios/qinzhou_2016.toml").replace(**{"population.size": 20000}),
