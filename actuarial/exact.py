@@ -56,7 +56,7 @@ import numpy as np
 
 from . import cii as ciimod
 from . import tables
-from .claims import YearFactors, compliant_share
+from .claims import YearFactors, compliant_share, cost_scale
 from .distributions import severity_from_spec
 from .population import composition
 from .scenario import LEVELS, LOCATIONS, SCHEMES, CII, EpisodeStream, Scenario
@@ -192,6 +192,14 @@ def stream_prevalence(stream: EpisodeStream, cell: RiskCell) -> float:
     return stream.prevalence * stream.prevalence_age_factor[cell.band]
 
 
+def risk_key(scenario: Scenario, cell: RiskCell, factors: YearFactors = YearFactors()) -> tuple:
+    """What a cell's annual distribution depends on: its cost scale and, per episode stream, the mean
+    count and prevalence. Cells with equal keys have identical risk and share one compound
+    distribution (e.g. a scenario whose streams do not vary by age, sex or scheme has one)."""
+    return (cost_scale(scenario, cell.region, factors.severity), factors.frequency,
+            tuple((stream_mean(st, cell), stream_prevalence(st, cell)) for st in scenario.claims.streams))
+
+
 def population_cells(scenario: Scenario) -> list[tuple[float, RiskCell, bool]]:
     """(probability, risk cell, poor) for every cell of the population with positive probability."""
     pop = scenario.population
@@ -268,6 +276,17 @@ def compound_cells(scenario: Scenario, cells: list[RiskCell], factors: YearFacto
     beyond ``size`` by e^(−θ·size) before it wraps around.
     """
     cache = {} if cache is None else cache
+    # Cells of identical risk (risk_key) share one transform product and inverse FFT.
+    keys = [risk_key(scenario, c, factors) for c in cells]
+    first = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    if len(first) < len(cells):
+        unique = list(first.values())
+        out = compound_cells(scenario, [cells[i] for i in unique], factors, streams, episode, size, theta, keep,
+                             cache, key)
+        where = {k: j for j, k in enumerate(first)}
+        return out[[where[k] for k in keys]]
     tilt = np.exp(-theta * np.arange(size))
     shape = (len(streams), len(cells))
     mean = np.array([[stream_mean(st, c) for c in cells] for st in streams]).reshape(shape) * factors.frequency
@@ -276,7 +295,7 @@ def compound_cells(scenario: Scenario, cells: list[RiskCell], factors: YearFacto
     out = np.zeros((len(cells), keep))
     for r in np.unique(regions):
         at = np.flatnonzero(regions == r)
-        scale = factors.severity * scenario.population.regions[r].cost_factor
+        scale = cost_scale(scenario, r, factors.severity)
         transform = np.ones((at.size, size // 2 + 1), complex)
         for k, stream in enumerate(streams):
             live = (mean[k, at] > 0) & (prev[k, at] > 0)
@@ -298,7 +317,7 @@ def stream_parts(scenario: Scenario, cell: RiskCell, factors: YearFactors, step:
                  what: What = "toward_cii", rounding: Rounding = "nearest"):
     """Compound inputs for every stream that contributes to ``what`` in ``cell``."""
     cii = scenario.cii
-    scale = factors.severity * scenario.population.regions[cell.region].cost_factor
+    scale = cost_scale(scenario, cell.region, factors.severity)
     parts = []
     for stream in scenario.claims.streams:
         if what == "toward_cii" and not cii.covers(stream.disease):
@@ -367,11 +386,13 @@ def _share_above(values: np.ndarray, step: float, threshold: float) -> np.ndarra
 
 
 def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactors = YearFactors(), *,
-                 step: float | None = None, n_points: int | None = None) -> ExactCII:
+                 step: float | None = None, n_points: int | None = None, cache: dict | None = None) -> ExactCII:
     """Expected CII benefit and beneficiaries per insured person-year, summed over the population's cells.
 
     The benefit is :func:`actuarial.cii.benefit` on the (all local) accumulation, with the
     B/C factor of :func:`actuarial.cii.eligible_factor`; the poor get their deductible and points.
+    Cells of identical risk (:func:`risk_key`) share one compound distribution; ``cache`` (a dict)
+    keeps the distributions for further designs on the same grid (:func:`expected_cii_designs`).
 
     >>> from actuarial import load_scenario
     >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"basic.annual_cap": 1e9})
@@ -386,14 +407,16 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
         n_points = n_points or int(p0 * s0 / step)
     factor = ciimod.claims_eligible_factor(cii, scenario.claims)
     no_locations = cii.model_copy(update={"locations": {}})
-    dists: dict[RiskCell, GridDistribution] = {}
+    dists = {} if cache is None else cache
+    heavy = (scenario.cii.scope, scenario.cii.includes_basic_deductible, step, n_points)
     on_grid: dict[bool, tuple] = {}  # every cell has the same grid: benefit and shares once per poverty status
     claims = benef = floor_p = 0.0
     truncated = 0.0
     for w, cell, poor in population_cells(scenario):
-        if cell not in dists:
-            dists[cell] = cell_distribution(scenario, cell, factors, step=step, n_points=n_points)
-        dist = dists[cell]
+        key = (heavy, risk_key(scenario, cell, factors))
+        if key not in dists:
+            dists[key] = cell_distribution(scenario, cell, factors, step=step, n_points=n_points)
+        dist = dists[key]
         truncated = max(truncated, dist.truncated)
         if poor not in on_grid:
             values = dist.values
@@ -410,3 +433,16 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
         benef += w * float(dist.pmf @ above) if above is not None else w * float(dist.pmf[pay > 0].sum())
         floor_p += w * float(dist.pmf @ at_floor)
     return ExactCII(claims, benef, floor_p, step, truncated)
+
+
+def expected_cii_designs(scenario: Scenario, designs: list[CII], factors: YearFactors = YearFactors(), *,
+                         step: float | None = None, n_points: int | None = None) -> list[ExactCII]:
+    """:func:`expected_cii` of several CII designs priced on one set of distributions (one grid, set by
+    the lowest deductible among them unless ``step`` is given; each distinct risk computed once)."""
+    if step is None or n_points is None:
+        low = min(designs, key=ciimod.min_deductible)
+        s0, p0 = default_grid(scenario, low, factors)
+        step = s0 if step is None else step
+        n_points = n_points or int(p0 * s0 / step)
+    cache: dict = {}
+    return [expected_cii(scenario, d, factors, step=step, n_points=n_points, cache=cache) for d in designs]
