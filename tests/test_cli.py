@@ -9,7 +9,7 @@ from actuarial.cli import main
 SMALL = ["--size", "20000", "--years", "2", "--seed", "7", "--no-progress"]
 
 RUN_KEYS = {
-    "scenario", "seed", "years", "insured", "combined_fee_rate", "premium_per_capita", "claims_per_capita",
+    "scenario", "seed", "engine", "years", "insured", "combined_fee_rate", "premium_per_capita", "claims_per_capita",
     "break_even_premium", "beneficiaries_per_10k", "benefit_per_beneficiary", "actual_payment_ratio",
     "payment_ratio_above_deductible", "loss_ratio", "basic_paid_per_capita", "oop_compliant_per_capita",
     "catastrophic_per_10k", "catastrophic_avoided_per_10k", "prob_claims_exceed_net_premium", "control_variate",
