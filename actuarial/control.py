@@ -94,9 +94,9 @@ def grid_step(scenario: Scenario, floor: float) -> float | None:
     return control_step(scenario.cii, ciimod.claims_eligible_factor(scenario.cii, scenario.claims), floor)
 
 
-def episode_units(amount: np.ndarray, step: float) -> np.ndarray:
-    """Each episode's amount rounded down to whole grid steps, at most TOP (float, integral values)."""
-    return np.minimum(np.floor(np.maximum(amount, 0.0) / step), TOP)
+def episode_units(amount: np.ndarray, step: float, xp=np) -> np.ndarray:
+    """Each episode's amount rounded down to whole grid steps, at most TOP (float, integral values; any xp)."""
+    return xp.minimum(xp.floor(xp.maximum(amount, 0.0) / step), TOP)
 
 
 def row_units(person: np.ndarray, amount: np.ndarray, step: float, n_people: int, rows: np.ndarray) -> np.ndarray:

@@ -46,7 +46,7 @@ from .cii import episode_contribution
 from .claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors, shock_matrix,
                      year_factors)
 from .distributions import severity_from_spec
-from .control import TOP, grid_step, person_cells
+from .control import TOP, episode_units, grid_step, person_cells
 from . import agg_fields
 from .engine import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
 from .exact import population_cells
@@ -251,8 +251,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         units = xp.zeros(keep.shape[0])
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
             toward_u = episode_contribution(cii, compliant, paid_u, deductible_part)
-            units = bincount(xp, person[cov], weights=xp.floor(xp.maximum(toward_u[cov], 0.0) / control_step),
-                             minlength=n)[keep]  # per-episode lump at TOP is implied by the final min
+            units = bincount(xp, person[cov], weights=episode_units(toward_u[cov], control_step, xp), minlength=n)[keep]
         rows.append((xp.full(keep.shape[0], year, xp.int32), people["local"][keep], people["group"][keep],
                      by_location[keep], oop_compliant[keep], oop_total[keep], units))
     # One transfer per batch; rows re-ordered block by block (then year, person) as in the CPU engine.
