@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend import bincount
 from .scenario import LEVELS, Basic
 
 
@@ -57,8 +58,6 @@ def apply_annual_cap(basic: Basic, paid, person, n_people: int, xp=np):
     What the cap cuts off is spread over the person's episodes in proportion to what the fund paid
     for each (the cap is annual, so no episode order is needed). Any array module ``xp``.
     """
-    from .backend import bincount
-
     total = bincount(xp, person, weights=paid, minlength=n_people)
     over = total > basic.annual_cap
     if xp is np and not over.any():

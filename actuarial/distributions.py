@@ -23,6 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from .backend import special as xp_special
+from .backend import standard_gamma, to_numpy
+
 
 class Severity:
     """Base of every severity family (cost per episode, yuan), in the manner of ``scipy.stats.rv_continuous``.
@@ -113,8 +116,6 @@ class Severity:
         return 0.0
 
     def _xp_ppf(self, xp, u):
-        from .backend import to_numpy
-
         return xp.asarray(self.ppf(to_numpy(u)))
 
 
@@ -169,8 +170,6 @@ class LogNormal(_MeanCV):
         return self.mean_ * special.ndtr(z - self.sigma) + u * special.ndtr(-z)
 
     def _xp_ppf(self, xp, u):
-        from .backend import special as xp_special
-
         return xp.exp(self.mu + self.sigma * xp_special(xp).ndtri(u))
 
 
@@ -206,8 +205,6 @@ class Gamma(_MeanCV):
 
     def sample(self, xp, uniforms):
         """Marsaglia & Tsang's rejection sampler on ``xp`` (:func:`actuarial.backend.standard_gamma`)."""
-        from .backend import standard_gamma
-
         return standard_gamma(xp, self.shape, uniforms) * self.scale
 
 

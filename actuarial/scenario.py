@@ -32,6 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 
 from . import tables
+from .paths import PathError, set_path
+from .severities import Histogram, ScipySeverity, scipy_family
 
 SCHEMES = ("urban", "ncms", "merged")
 """Basic schemes: urban residents (城镇居民医保), rural NCMS (新农合), merged (城乡居民医保)."""
@@ -199,8 +201,6 @@ class ScipySpec(_Model):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str) -> str:
-        from .severities import scipy_family
-
         scipy_family(v)  # a clear error naming the field when scipy has no such continuous family
         return v
 
@@ -214,8 +214,6 @@ class ScipySpec(_Model):
 
     def build(self):
         """The severity object (:class:`actuarial.severities.ScipySeverity`)."""
-        from .severities import ScipySeverity
-
         return ScipySeverity(self.name, self.params)
 
 
@@ -238,8 +236,6 @@ class HistogramSpec(_Model):
 
     def build(self):
         """The severity object (:class:`actuarial.severities.Histogram`)."""
-        from .severities import Histogram
-
         return Histogram(self.edges, self.probabilities)
 
 
@@ -746,8 +742,6 @@ class Scenario(_Model):
 
 
 def _set_dotted(data: dict, path: str, value: Any) -> None:
-    from .paths import PathError, set_path
-
     try:
         set_path(data, path, value)
     except PathError as e:
