@@ -34,6 +34,18 @@ def level_terms(basic: Basic) -> tuple[np.ndarray, np.ndarray]:
     return ded, coins
 
 
+def terms_for(basic: Basic, setting: str, level: str):
+    """The basic terms (deductible 起付标准 in yuan, coinsurance as a fraction) of an episode of
+    ``setting`` ("inpatient" or "outpatient") at hospital ``level``: inpatient terms by level, one
+    outpatient schedule (the closed forms of the exact method and the fast engine read these)."""
+    return basic.inpatient[level] if setting == "inpatient" else basic.outpatient
+
+
+def inpatient_streams(claims) -> np.ndarray:
+    """Whether each episode stream is inpatient (bool, claims.streams order): which terms it gets."""
+    return np.array([s.setting == "inpatient" for s in claims.streams])
+
+
 def episode_payments(basic: Basic, compliant, level, inpatient, xp=np):
     """Basic fund payment and deductible part per episode, before the annual cap (yuan).
 

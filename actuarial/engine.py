@@ -126,7 +126,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     group = people.group
     cii = scenario.cii
     in_scope = np.array([cii.covers(s.disease) for s in scenario.claims.streams])
-    inpatient = np.array([s.setting == "inpatient" for s in scenario.claims.streams])
+    inpatient = basicmod.inpatient_streams(scenario.claims)
     premium_by_scheme = np.array(scenario.premium_by_scheme())
     people_g = np.bincount(group, minlength=N_GROUPS).astype(float)
     premium_g = np.bincount(group, weights=premium_by_scheme[people.scheme], minlength=N_GROUPS)

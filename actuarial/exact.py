@@ -54,6 +54,7 @@ from typing import Literal
 
 import numpy as np
 
+from . import basic as basicmod
 from . import cii as ciimod
 from . import tables
 from .claims import YearFactors, compliant_share, cost_scale
@@ -73,7 +74,7 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     ``oop_total`` the total out-of-pocket after basic insurance (non-compliant cost included).
     """
     basic = scenario.basic
-    terms = basic.inpatient[level] if stream.setting == "inpatient" else basic.outpatient
+    terms = basicmod.terms_for(basic, stream.setting, level)
     s = compliant_share(scenario.claims, level)
     d, c = terms.deductible, terms.coinsurance
     knot = d / s if s > 0 else math.inf

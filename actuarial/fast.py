@@ -155,7 +155,7 @@ def expected_per_person(scenario: Scenario, cell: RiskCell, factors: YearFactors
                     continue
                 sev = severity_from_spec(stream.severity[lvl])
                 s = compliant_share(scenario.claims, lvl)
-                terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
+                terms = basicmod.terms_for(scenario.basic, stream.setting, lvl)
                 knot = terms.deductible / (s * scale) if s > 0 else math.inf
                 paid = terms.coinsurance * s * scale * (sev.mean() - sev.limited_mean(knot))
                 per += w / total * np.array([1.0, scale * sev.mean(), s * scale * sev.mean(), paid])
@@ -575,7 +575,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     n_streams = len(claims.streams)
     step, top = _grid(floor)
     in_scope = np.array([cii.covers(s.disease) for s in claims.streams])
-    inpatient = np.array([s.setting == "inpatient" for s in claims.streams])
+    inpatient = basicmod.inpatient_streams(claims)
     premium = np.array(scenario.premium_by_scheme())
     agg = np.zeros((n_units, N_GROUPS, agg_fields.n_fields()))
     fi = agg_fields.index  # field positions by name

@@ -213,7 +213,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
     cii = scenario.cii
     streams = scenario.claims.streams
     in_scope = xp.asarray(np.array([cii.covers(s.disease) for s in streams]))
-    inpatient = xp.asarray(np.array([s.setting == "inpatient" for s in streams]))
+    inpatient = xp.asarray(basicmod.inpatient_streams(scenario.claims))
     premium = xp.asarray(np.array(scenario.premium_by_scheme()))
     gi = people["local"] * n_groups + people["group"]  # (block in batch, group) cell of each person
     cells = nb * n_groups
