@@ -8,8 +8,9 @@ them: the one grouping rule that comparisons of bids, sweeps and multi-year cont
 
 >>> from actuarial import load_scenario
 >>> sc = load_scenario("scenarios/qinzhou_2016.toml")
->>> [(g.members, g.floor) for g in group_designs([sc, sc.replace(**{"cii.deductible": 5000})])]
-[([0, 1], 5000.0)]
+>>> designs = [sc, sc.replace(**{"cii.deductible": 5000}), sc.replace(**{"cii.scope": ["cancer"]})]
+>>> [(g.members, g.floor) for g in group_designs(designs)]   # the poor's 3,000 is the lowest deductible
+[([0, 1], 3000.0), ([2], 3000.0)]
 """
 
 from __future__ import annotations
