@@ -15,12 +15,14 @@ import importlib
 from contextlib import contextmanager
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__
+from .atomic import write_new
 from .rng import BLOCK_SIZE
 from .scenario import ScenarioError, load_scenario
 
@@ -28,8 +30,7 @@ COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "ac
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
-class UserError(ValueError):
-    """A problem with what the user asked for; printed without a traceback."""
+from .errors import UserError  # noqa: E402  (re-exported: its old home)
 
 
 def _jsonable(x):
@@ -50,18 +51,36 @@ def check_new_files(**options: str | None) -> None:
     >>> check_new_files(out="a.json", png="a.json")
     Traceback (most recent call last):
     ...
-    actuarial.cli.UserError: --out and --png name the same file a.json; give each its own
+    actuarial.errors.UserError: --out and --png name the same file a.json; give each its own
     """
     given = {opt: Path(p) for opt, p in options.items() if p}
     for opt, path in given.items():
         if path.exists():
             raise UserError(f"{path}: already exists; choose another --{opt} (nothing was overwritten)")
+        parent = path.parent
+        if not parent.is_dir():
+            why = "is a file, not a folder" if parent.exists() else "no such folder"
+            raise UserError(f"--{opt} {path}: the folder {parent} {why}; create it or choose another path")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UserError(f"--{opt} {path}: the folder {parent} is not writable; choose another path")
     seen: dict[Path, str] = {}
     for opt, path in given.items():
         key = path.resolve()
         if key in seen:
             raise UserError(f"--{seen[key]} and --{opt} name the same file {path}; give each its own")
         seen[key] = opt
+
+
+def write_output(path: str | Path, content, option: str) -> Path:
+    """Write an output file atomically (:func:`actuarial.atomic.write_new`): complete or absent, never
+    overwriting; a failure (a full disk) is a :class:`UserError` naming ``--option`` and leaves nothing behind."""
+    try:
+        return write_new(path, content)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; choose another --{option} (nothing was overwritten)") from None
+    except OSError as err:
+        raise UserError(f"--{option} {path}: could not be written ({err.strerror or err}); nothing was left "
+                        "behind, so the same command can be run again") from None
 
 
 def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "") -> None:
@@ -78,7 +97,7 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, h
     if out:
         check_new_files(out=out)  # again: the file may have appeared while simulating
         path = Path(out)
-        path.write_text(text, encoding="utf-8")
+        write_output(path, text, "out")
         print(f"wrote {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -237,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     # bracket); a ConnectionError is e.g. a --scheduler that names no reachable Dask scheduler.
     except (ValueError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. a full disk while writing: one line, and atomic outputs left nothing behind
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 

@@ -377,7 +377,7 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 
 def cmd_compare(args) -> int:
-    from .cli import check_counts, check_new_files, emit, engine_options
+    from .cli import check_counts, check_new_files, emit, engine_options, write_output
 
     check_new_files(out=args.out, png=args.png)
     check_counts(args)
@@ -391,7 +391,8 @@ def cmd_compare(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        cmp.plot().savefig(args.png, dpi=120)
+        fig = cmp.plot()
+        write_output(args.png, lambda p: fig.savefig(p, dpi=120, format="png"), "png")
         print(f"wrote {args.png}", file=sys.stderr)
     return 0
 

@@ -84,8 +84,7 @@ _TAIL_QUANTILES = (0.8, 0.85, 0.9, 0.95, 0.975)
 _MIN_TAIL = 20  # tail observations needed to estimate a Pareto index
 
 
-class ExperienceError(ValueError):
-    """Experience data are missing or invalid; the message names the file, the column and what was expected."""
+from .errors import ExperienceError  # noqa: E402  (re-exported: its old home)
 
 
 # --------------------------------------------------------------------------- reading and checking

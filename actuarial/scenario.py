@@ -58,8 +58,7 @@ Disease = Literal[DISEASES]
 AwayLocation = Literal[LOCATIONS[1:]]
 
 
-class ScenarioError(ValueError):
-    """A scenario file or a scenario value is invalid; the message says where and why."""
+from .errors import ScenarioError  # noqa: E402  (re-exported: its old home)
 
 
 def _field_error(field: str, message: str) -> ValueError:

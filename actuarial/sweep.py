@@ -65,7 +65,6 @@ from contextlib import nullcontext
 import itertools
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +75,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import rng as rngmod
 from .engine import heavy_cii
+from .sweep_store import SweepStore
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
@@ -94,8 +94,7 @@ FORMAT_VERSION = 2
 so parts written by format 1 are not mixed with new ones."""
 
 
-class SweepError(ScenarioError):
-    """A sweep definition or output directory is unusable; the message says where and why."""
+from .errors import SweepError  # noqa: E402  (re-exported: its old home)
 
 
 # --------------------------------------------------------------------------- field paths
@@ -205,7 +204,7 @@ class Sweep(_Model):
     parameters: tuple[Parameter, ...] = Field(min_length=1)
     outputs: tuple[str, ...] = ("claims_per_capita", "break_even_premium", "loss_ratio")
     years: int = Field(default=10, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, description="fits the int64 seed column of the results")
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
@@ -425,56 +424,7 @@ def _point_frame(point: dict, values: list[tuple[str, float, float]]) -> pd.Data
     return pd.DataFrame([{**point, "metric": m, "estimate": e, "se": s} for m, e, s in values])
 
 
-class _Store:
-    """An output directory: ``sweep.json`` (definition + fingerprint) and one parquet part per point."""
-
-    def __init__(self, directory: str | Path, sweep: Sweep):
-        self.dir = Path(directory)
-        self.parts = self.dir / "points"
-        manifest = self.dir / "sweep.json"
-        fp = sweep.fingerprint()
-        if self.dir.exists() and any(self.dir.iterdir()):
-            if not manifest.is_file():
-                raise SweepError(f"{self.dir}: not empty and not a sweep output directory; choose another "
-                                 "(nothing was overwritten)")
-            try:
-                old = json.loads(manifest.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise SweepError(f"{manifest}: unreadable ({err}); choose another output directory") from None
-            written = old.get("sweep", {}).get("format") if isinstance(old.get("sweep"), dict) else None
-            if written is not None and written != FORMAT_VERSION:
-                raise SweepError(f"{self.dir}: written by another version of actuarial (sweep format {written}, "
-                                 f"this one writes {FORMAT_VERSION}; its estimates are computed differently) — "
-                                 "choose another output directory (nothing was mixed or overwritten)")
-            if old.get("fingerprint") != fp:
-                raise SweepError(f"{self.dir}: holds the results of a different sweep ({old.get('source', '?')}); "
-                                 "its definition (base scenario, design, parameters, outputs, years or seed) "
-                                 "differs from this one — choose another output directory (nothing was mixed "
-                                 "or overwritten)")
-        else:
-            self.parts.mkdir(parents=True, exist_ok=True)
-            tmp = manifest.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({"fingerprint": fp, "source": sweep.source, "sweep": sweep.definition()},
-                                      indent=1, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, manifest)
-        self.parts.mkdir(exist_ok=True)
-        for stale in self.parts.glob(".point-*.tmp"):  # a part being written when the run was killed
-            stale.unlink()
-
-    def part(self, index: int) -> Path:
-        return self.parts / f"point-{index:06d}.parquet"
-
-    def done(self) -> set[int]:
-        return {int(p.stem.split("-")[1]) for p in self.parts.glob("point-*.parquet")}
-
-    def write(self, index: int, frame: pd.DataFrame) -> None:
-        tmp = self.parts / f".point-{index:06d}.tmp"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, self.part(index))  # atomic: a killed run leaves no half-written part
-
-    def read(self) -> pd.DataFrame:
-        """Every finished point's rows, in point order."""
-        return pd.concat([pd.read_parquet(self.part(i)) for i in sorted(self.done())], ignore_index=True)
+_Store = SweepStore  # its old name here
 
 
 def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, processes: bool = True,
@@ -502,9 +452,9 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     scenarios = sweep.scenarios()
     points = sweep.points()
     records = points.to_dict("records")
-    store = _Store(out, sweep) if out is not None else None
-    done = store.done() if store else set()
-    frames: dict[int, pd.DataFrame] = {}
+    store = SweepStore(out, sweep, records) if out is not None else None
+    frames: dict[int, pd.DataFrame] = store.verified() if store else {}  # a bad part is named and recomputed
+    done = set(frames)
     todo = _tasks(sweep, scenarios, [r["seed"] for r in records], done)
     if map_fn is not None or (scheduler is None and workers <= 1):
         pool = nullcontext(map_fn or map)
@@ -519,13 +469,11 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
                 frame = _point_frame(records[index], values)
                 if store:
                     store.write(index, frame)
-                else:
-                    frames[index] = frame
+                frames[index] = frame
             bar.update(len(group))
-    result = SweepResult(sweep, store.read() if store else pd.concat([frames[i] for i in sorted(frames)],
-                                                                     ignore_index=True))
+    result = SweepResult(sweep, pd.concat([frames[i] for i in sorted(frames)], ignore_index=True))
     if store:
-        result.table.to_parquet(store.dir / "results.parquet", index=False)  # derived; rewritten on each run
+        store.write_results(result.table)  # derived; replaced atomically on each run
     return result
 
 
@@ -560,10 +508,11 @@ class SweepResult:
         except (OSError, ValueError, KeyError) as err:
             raise SweepError(f"{directory}: not a readable sweep output directory ({err})") from None
         sweep = Sweep.model_validate({**definition, "source": manifest.get("source", str(directory))})
-        store = _Store(directory, sweep)
-        if not store.done():
+        store = SweepStore(directory, sweep)
+        frames = store.verified(reject=False)  # a part that cannot prove its point is an error, not a row
+        if not frames:
             raise SweepError(f"{directory}: no finished points yet")
-        return cls(sweep, store.read())
+        return cls(sweep, pd.concat([frames[i] for i in sorted(frames)], ignore_index=True))
 
     @property
     def parameter_names(self) -> list[str]:
@@ -664,10 +613,9 @@ class SweepResult:
 
     def to_parquet(self, path: str | Path) -> None:
         """Write the tidy table (never overwrites)."""
-        path = Path(path)
-        if path.exists():
-            raise FileExistsError(f"{path}: already exists (nothing was overwritten)")
-        self.table.to_parquet(path, index=False)
+        from .atomic import write_new
+
+        write_new(path, lambda p: self.table.to_parquet(p, index=False))  # complete or absent
 
     def _repr_html_(self) -> str:
         sw = self.sweep
@@ -697,13 +645,22 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=cmd_sweep)
 
 
+def _plottable(sweep: Sweep) -> bool:
+    return sweep.design == "tornado" or len(sweep.parameters) == 2
+
+
 def cmd_sweep(args) -> int:
-    from .cli import check_counts, check_new_files, emit
+    from .cli import UserError, check_counts, check_new_files, emit
 
     sweep = load_sweep(args.sweep)
     check_counts(args)
     check_new_files(out=args.out, plot=args.plot)
+    if args.plot and not _plottable(sweep):
+        raise UserError(f"--plot {args.plot}: draws a tornado (tornado design) or a heat map (exactly two "
+                        f"parameters); this sweep is a {sweep.design} of {len(sweep.parameters)} parameters")
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
     res = run_sweep(sweep, directory, workers=args.workers, processes=not args.threads,
                     scheduler=args.scheduler, progress=False if args.no_progress else None)
     if args.plot:
@@ -729,4 +686,6 @@ def _plot(res: SweepResult, path: str) -> None:
     else:
         raise UserError("--plot draws a tornado (tornado design) or a heat map (exactly two parameters)")
     ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
+    from .cli import write_output
+
+    write_output(path, lambda p: ax.figure.savefig(p, dpi=120, format="png"), "plot")
