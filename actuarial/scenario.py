@@ -26,7 +26,8 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -72,6 +73,61 @@ def _field_error(field: str, message: str) -> ValueError:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        """Numbers must be numbers: ``true`` is not 1 yuan and ``"8000"`` (a quoted number) is not 8000,
+        both being typos more often than intent; NaN is no value at all. (Pydantic's lax mode would
+        take all three.) The error names the field (see :func:`_field_error`)."""
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            kind = _number_kind(field.annotation) if field is not None else None
+            if kind is None:
+                continue
+            if kind[0]:
+                bad = [(None, value)] if _not_a_number(value) else []
+            elif isinstance(value, dict):
+                bad = [(k, v) for k, v in value.items() if _not_a_number(v)]
+            elif isinstance(value, (list, tuple)):
+                bad = [(i, v) for i, v in enumerate(value) if _not_a_number(v)]
+            else:
+                bad = []
+            if bad:
+                where, got = bad[0]
+                rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in _bounds(field, not kind[0]).items())
+                if isinstance(got, float):  # NaN
+                    raise _field_error(name if where is None else f"{name}.{where}",
+                                       f"must be a finite number{' ' + rng if rng else ''} (got nan)")
+                what = ("NaN is not a value" if isinstance(got, float) else
+                        "a string: write the number unquoted" if isinstance(got, str) else
+                        "true/false is not a number")
+                raise _field_error(name if where is None else f"{name}.{where}", f"must be a number{' ' + rng if rng else ''} ({what}) (got {got!r})")
+        return data
+
+
+def _not_a_number(v: Any) -> bool:
+    return isinstance(v, (bool, str)) or (isinstance(v, float) and math.isnan(v))
+
+
+def _number_kind(annotation: Any) -> tuple[bool, bool] | None:
+    """(scalar, items) when a field holds a number, or a tuple / dict of numbers; None otherwise."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if annotation in (int, float):
+        return True, False
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, UnionType):
+        arms = [a for a in args if a is not type(None)]
+        kinds = [_number_kind(a) for a in arms]
+        return kinds[0] if len(arms) == 1 else None
+    if origin in (tuple, dict) and args:
+        inner = args[-1] if origin is dict or args[-1] is not Ellipsis else args[0]
+        k = _number_kind(inner)
+        return (False, True) if k == (True, False) else None
+    return None
 
 
 Percent = Annotated[float, Field(ge=0, le=100)]
