@@ -878,9 +878,11 @@ def load_scenario(path: str | Path) -> Scenario:
 def read_toml(path: Path, kind: str, error: type[Exception] = ScenarioError) -> dict:
     """Parse a TOML file of the given ``kind`` (scenario, bid, sweep), or raise ``error`` naming the file."""
     if not path.is_file():
-        raise error(f"{path}: no such {kind} file")
+        raise error(f"{path}: is a directory, not a {kind} file" if path.is_dir() else f"{path}: no such {kind} file")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:  # e.g. no read permission
+        raise error(f"{path}: cannot read the {kind} file ({err.strerror or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise error(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError as err:

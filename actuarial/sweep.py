@@ -65,6 +65,7 @@ from contextlib import nullcontext
 import itertools
 import json
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -428,7 +429,8 @@ _Store = SweepStore  # its old name here
 
 
 def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, processes: bool = True,
-              scheduler: str | None = None, map_fn=None, progress: bool | None = None) -> "SweepResult":
+              scheduler: str | None = None, map_fn=None, progress: bool | None = None,
+              connect_timeout: float = 5.0) -> "SweepResult":
     """Simulate every point of ``sweep`` and collect the tidy results.
 
     Parameters
@@ -440,6 +442,10 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     map_fn : an already started ``map_fn(f, items)`` (e.g. a :class:`~actuarial.parallel.DaskMap`
         shared by several sweeps); overrides ``workers`` and ``scheduler``.
     progress : progress bar over points (default: on a terminal).
+    connect_timeout : seconds to wait for ``scheduler`` (see :class:`~actuarial.parallel.DaskMap`).
+
+    Before any work the largest pass is checked against the memory available
+    (:func:`actuarial.preflight.check_memory`, raising :class:`~actuarial.errors.MemoryLimitError`).
 
     Points that differ only in the CII design, funding or fee rate and share a seed
     (common random numbers) share one heavy pass (:func:`actuarial.engine.accumulate`)
@@ -449,7 +455,11 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     """
     from tqdm import tqdm  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
 
+    from .preflight import check_memory
+
     scenarios = sweep.scenarios()
+    largest = max(scenarios, key=lambda sc: sc.population.size)
+    check_memory(largest, sweep.years, sweep.engine, workers, designs=max(1, workers), what="each point of this sweep")
     points = sweep.points()
     records = points.to_dict("records")
     store = SweepStore(out, sweep, records) if out is not None else None
@@ -461,7 +471,7 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     else:
         from .parallel import DaskMap
 
-        pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler)
+        pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler, timeout=connect_timeout)
     with tqdm(total=len(records), initial=len(done), unit="point", desc="sweep",
               disable=progress is False or (progress is None and not _isatty())) as bar, pool as mapper:
         for group in (mapper(_run_group, todo) if todo else ()):
@@ -638,6 +648,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workers", type=int, default=1, help="Dask workers running points in parallel (default 1)")
     p.add_argument("--threads", action="store_true", help="thread workers instead of processes")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    from .cli import add_connect_timeout
+
+    add_connect_timeout(p)
     p.add_argument("--plot", default=None, help="write a tornado chart (tornado) or heat map (grid of 2) to this PNG")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     p.add_argument("--out", default=None, help="write the table / JSON to this file (never overwrites)")
@@ -661,8 +674,15 @@ def cmd_sweep(args) -> int:
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
     if directory.exists() and not directory.is_dir():
         raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
+    from .preflight import check_replicates
+
+    try:  # a sweep may be run for its estimates alone: warn, do not refuse
+        check_replicates(min(sweep.scenarios(), key=lambda sc: sc.population.size), sweep.years, sweep.source)
+    except UserError as err:
+        print(f"warning: {err}; the standard errors will be NaN", file=sys.stderr)
     res = run_sweep(sweep, directory, workers=args.workers, processes=not args.threads,
-                    scheduler=args.scheduler, progress=False if args.no_progress else None)
+                    scheduler=args.scheduler, progress=False if args.no_progress else None,
+                    connect_timeout=args.connect_timeout)
     if args.plot:
         _plot(res, args.plot)
     payload = {"sweep": str(args.sweep), "design": sweep.design, "points": int(res.table.point.nunique()),
