@@ -203,6 +203,12 @@ def settle(contract: Contract, premium, claims, policy_extra_claims=0.0, score=N
         raise ValueError("claims must be finite and >= 0 yuan in every simulated year")
     if np.any(~np.isfinite(extra) | (extra < 0)):
         raise ValueError("policy_extra_claims must be finite and >= 0 yuan in every simulated year")
+    if score is not None:
+        scores = np.atleast_1d(np.asarray(score, float))
+        if np.any(~np.isfinite(scores) | (scores < 0) | (scores > 100)):
+            # NaN compares false with every release row, which would release the whole bond
+            bad = scores[~(np.isfinite(scores) & (scores >= 0) & (scores <= 100))][0]
+            raise ValueError(f"score must be a finite assessment score >= 0 and <= 100 (got {float(bad):g})")
 
     surplus = np.maximum(premium - claims, 0.0)
     loss = np.maximum(claims - premium, 0.0)
