@@ -30,7 +30,7 @@ from .scenario import Population, ScenarioError, load_scenario
 MAX_SIZE = next(m.le for m in Population.model_fields["size"].metadata if getattr(m, "le", None))
 """Largest ``--size``: the scenario schema's bound on population.size."""
 
-COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep")
+COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep", "actuarial.fit_cli")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 

@@ -115,7 +115,12 @@ def _bad(name: str, column: str, df: pd.DataFrame, mask, expected: str) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         raise ExperienceError(f"{name}: column '{column}': {int(mask.sum())} row(s) invalid, first at data row {i + 1} "
-                              f"(got {df[column].iloc[i]!r}); expected {expected}")
+                              f"(got {_show(df[column].iloc[i])}); expected {expected}")
+
+
+def _show(value) -> str:
+    """A cell value as the user wrote it: plain Python, never a numpy repr such as ``np.float64(-100.0)``."""
+    return repr(value.item() if hasattr(value, "item") else value)
 
 
 def _numeric(df: pd.DataFrame, column: str, name: str) -> np.ndarray:

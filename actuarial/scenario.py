@@ -23,6 +23,7 @@ the dotted field path, the offending value and the allowed range, e.g.::
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from pathlib import Path
@@ -844,10 +845,31 @@ def _explain(e: dict) -> tuple[tuple, str, bool]:
     return loc, msg.replace("Input should be", "must be"), True
 
 
+def _typos(errors: list[dict]) -> list[dict]:
+    """A misspelt key is two pydantic errors (the unknown key, and the real one missing): keep one,
+    naming both, so a typo is one line."""
+    missing = {tuple(e["loc"]): e for e in errors if e["type"] == "missing"}
+    out, used = [], set()
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            near = [m for m in missing if m[:-1] == loc[:-1] and m not in used]
+            guess = difflib.get_close_matches(str(loc[-1]), [str(m[-1]) for m in near], n=1, cutoff=0.6)
+            if guess:
+                used.add(loc[:-1] + (guess[0],))
+                out.append({**e, "type": "typo", "msg": f"unknown field; did you mean '{guess[0]}' (required, missing)?"})
+                continue
+        out.append(e)
+    return [e for e in out if not (e["type"] == "missing" and tuple(e["loc"]) in used)]
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     """One line per problem: ``file: dotted.field: what is wrong and what is allowed (got value)``."""
     lines = []
-    for e in err.errors():
+    for e in _typos(err.errors()):
+        if e["type"] == "typo":
+            lines.append(f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+            continue
         loc, msg, show = _explain(e)
         path = ".".join(str(p) for p in loc if p not in _SEVERITY_TAGS)
         got = e.get("input")

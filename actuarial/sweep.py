@@ -77,6 +77,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import rng as rngmod
 from .engine import heavy_cii
 from .sweep_store import SweepStore
+from .scenario import _Model as _ScenarioModel
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
@@ -146,8 +147,8 @@ def _combine(current: Any, value: float, mode: str) -> Any:
 
 
 # --------------------------------------------------------------------------- configuration
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(_ScenarioModel):  # its strict numbers: years = true is not 1
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
 
 
 class Parameter(_Model):
@@ -360,7 +361,11 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         sweep = Sweep.model_validate({**data, "base": base, "source": str(path)})
     except ValidationError as err:
-        raise SweepError(_format_errors(err, str(path)).replace(f"{path}: <top>: ", f"{path}: ")) from None
+        lines = _format_errors(err, str(path)).replace(f"{path}: <top>: ", f"{path}: ").splitlines()
+        # a bad parameter also empties the tuple: pydantic's "at least 1 item" is not a second problem
+        lines = [ln for ln in lines if not (ln.startswith(f"{path}: parameters: ") and "at least 1 item" in ln
+                                            and any(o.startswith(f"{path}: parameters.") for o in lines))]
+        raise SweepError("\n".join(lines)) from None
     sweep.scenarios()  # every point must be a valid scenario before anything runs
     return sweep
 
