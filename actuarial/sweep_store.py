@@ -62,7 +62,10 @@ class SweepStore:
         if self.dir.exists() and not self.dir.is_dir():
             raise SweepError(f"--dir {self.dir}: is a file, not a directory; choose another output directory "
                              "(nothing was overwritten)")
-        if self.dir.exists() and any(self.dir.iterdir()):
+        # an empty points/ folder alone is what a run that died writing the manifest (a full disk) left
+        leftovers = [p for p in self.dir.iterdir() if not (p == self.parts and p.is_dir() and not any(p.iterdir()))] \
+            if self.dir.exists() else []
+        if leftovers:
             if not manifest.is_file():
                 raise SweepError(f"{self.dir}: not empty and not a sweep output directory; choose another "
                                  "(nothing was overwritten)")
