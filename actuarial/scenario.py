@@ -857,7 +857,10 @@ def _typos(errors: list[dict]) -> list[dict]:
             guess = difflib.get_close_matches(str(loc[-1]), [str(m[-1]) for m in near], n=1, cutoff=0.6)
             if guess:
                 used.add(loc[:-1] + (guess[0],))
-                out.append({**e, "type": "typo", "msg": f"unknown field; did you mean '{guess[0]}' (required, missing)?"})
+                real = ".".join(str(p) for p in loc[:-1] + (guess[0],))
+                allowed = _explain(e)[1].partition("; ")[2]
+                out.append({**e, "type": "typo", "msg": f"unknown field; did you mean '{guess[0]}'? "
+                                                        f"({real}: missing, required); {allowed}"})
                 continue
         out.append(e)
     return [e for e in out if not (e["type"] == "missing" and tuple(e["loc"]) in used)]
