@@ -31,7 +31,7 @@ basic annual cap where it can move CII claims by more than :data:`CAP_TOLERANCE`
 
 >>> from actuarial import load_scenario
 >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 5_000_000})
->>> dist = pool_distribution(sc)
+>>> dist = conditional_pool(sc.replace(**{"basic.annual_cap": 1e9}))   # a design within the method's rules
 >>> round(dist.mean(), 2), dist.aliasing < 1e-9          # yuan per insured person-year
 (22.79, True)
 """
@@ -122,7 +122,10 @@ def exact_limits(scenario: Scenario) -> list[str]:
     """Why the exact method cannot follow ``scenario`` (empty when it can), one sentence each.
 
     >>> from actuarial import load_scenario
-    >>> exact_limits(load_scenario("scenarios/provincial_guideline.toml"))
+    >>> sc = load_scenario("scenarios/provincial_guideline.toml")
+    >>> [why.split(":")[0] for why in exact_limits(sc)]          # the basic annual cap can bite
+    ['basic.annual_cap']
+    >>> exact_limits(sc.replace(**{"basic.annual_cap": 1e9}))
     []
     """
     out = []
