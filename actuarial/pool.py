@@ -229,7 +229,7 @@ def person_benefits(scenario: Scenario, factors: YearFactors = YearFactors(), *,
         s0, p0 = default_grid(scenario, cii, factors)
         n = int(p0 * s0 / step)
     n = max(n, 8 * GRID_PER_DEDUCTIBLE)
-    size = 1 << int(math.ceil(math.log2(2 * n)))
+    size = 1 << int(math.ceil(math.log2(1.25 * n)))  # wrap-around beyond it is damped by the tilt (e^-10)
     cells = population_cells(scenario)
     risk = sorted({c for _, c, _ in cells}, key=lambda c: (c.band, c.female, c.scheme, c.region))
     streams = [st for st in scenario.claims.streams if cii.covers(st.disease)]

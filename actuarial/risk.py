@@ -152,20 +152,22 @@ class RiskView:
             sd *= math.sqrt(y.values.size / max(y.values.size - 1, 1))
             sd = Estimate(sd, sd / math.sqrt(2 * max(y.values.size - 1, 1)))
         s = settle(self.scenario.contract, np.full(y.values.size, self.premium_per_capita), y.values)
-        be = break_even_premiums(self.scenario, y.values, self.fee_rate)
         q_cap = self._q(y, CAPITAL_LEVEL)
         mean_v = float(mean if isinstance(mean, float) else mean.value)
         q_cap_v, q_cap_se = (q_cap, 0.0) if isinstance(q_cap, float) else (q_cap.value, q_cap.se)
         coc_v = (mean_v + self.coc * (q_cap_v - mean_v)) / (1 - self.fee_rate)
         coc_se = (None if not y.simulated else
                   math.hypot((1 - self.coc) * mean.se, self.coc * q_cap_se) / (1 - self.fee_rate))
-        prob_loss_premium = (float(np.quantile(be, 1 - self.alpha)) if y.simulated else Years(be, y.weights, False)
-                             .quantile(1 - self.alpha))
+        # The no-loss premium b(C) grows with the claims C, so its (1 − α)-quantile is b(the claims' quantile).
+        level = 1 - self.alpha
         if y.simulated:
-            est, lo, hi = quantile_ci(be, 1 - self.alpha)
-            pl = Estimate(est, (hi - lo) / (2 * Z95) if math.isfinite(lo) and math.isfinite(hi) else math.nan)
+            est, lo, hi = quantile_ci(y.values, level)
+            ends = [v if math.isfinite(v) else est for v in (lo, hi)]
+            b_est, b_lo, b_hi = break_even_premiums(self.scenario, np.array([est, *ends]), self.fee_rate)
+            se = (b_hi - b_lo) / (2 * Z95) if math.isfinite(lo) and math.isfinite(hi) else math.nan
+            pl = Estimate(b_est, se)
         else:
-            pl = prob_loss_premium
+            pl = float(break_even_premiums(self.scenario, np.array([y.quantile(level)]), self.fee_rate)[0])
         return {
             "mean": mean, "sd": sd,
             "quantiles": {k: self._q(y, float(k)) for k in self.quantiles},
