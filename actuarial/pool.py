@@ -46,7 +46,7 @@ from scipy import sparse
 
 from . import cii as ciimod
 from .claims import YearFactors
-from .exact import RiskCell, compound_cells, default_grid, episode_pmf, population_cells, stream_mean
+from .exact import compound_cells, episode_pmf, population_cells
 from .scenario import LOCATIONS, Scenario
 
 ALIAS_TOL = 1e-12
@@ -215,30 +215,42 @@ def _cap_reach(cii, factor: float) -> float:
     return hi
 
 
+def _top_cost(scenario: Scenario, factors: YearFactors) -> float:
+    """The largest in-scope episode cost's 1 − 10⁻⁹ quantile, yuan (after the year's and regions' factors)."""
+    from .distributions import severity_from_spec
+
+    top = 0.0
+    for st in scenario.claims.streams:
+        if scenario.cii.covers(st.disease):
+            for lvl, w in st.level_mix.items():
+                if w > 0:
+                    top = max(top, float(severity_from_spec(st.severity[lvl]).ppf(1 - 1e-9)))
+    return top * factors.severity * max(r.cost_factor for r in scenario.population.regions)
+
+
 def person_benefits(scenario: Scenario, factors: YearFactors = YearFactors(), *, step: float | None = None,
                     cache: dict | None = None) -> PersonBenefits:
     """Each population cell's per-person annual benefit law (exact accumulation FFT, then the benefit rule)."""
     cii = scenario.cii
     factor = ciimod.claims_eligible_factor(cii, scenario.claims)
-    ded = max(ciimod.min_deductible(cii), 1.0)
-    step = step or ded / GRID_PER_DEDUCTIBLE
+    ded = ciimod.min_deductible(cii)
     reach = _cap_reach(cii, factor)
-    if math.isfinite(reach):
-        n = int(math.ceil(reach / step)) + 2
-    else:
-        s0, p0 = default_grid(scenario, cii, factors)
-        n = int(p0 * s0 / step)
-    n = max(n, 8 * GRID_PER_DEDUCTIBLE)
+    if not math.isfinite(reach):  # no cap: twice the largest episode cost's 1 − 10⁻⁹ quantile
+        reach = 2 * _top_cost(scenario, factors)
+    if step is None:  # a deductible-free design (Shanghai) takes its step from the reach
+        step = ded / GRID_PER_DEDUCTIBLE if ded > 0 else reach / 8192
+        step = max(step, reach / 65536)
+    n = max(int(math.ceil(reach / step)) + 2, 8 * GRID_PER_DEDUCTIBLE)
     size = 1 << int(math.ceil(math.log2(1.25 * n)))  # wrap-around beyond it is damped by the tilt (e^-10)
     cells = population_cells(scenario)
     risk = sorted({c for _, c, _ in cells}, key=lambda c: (c.band, c.female, c.scheme, c.region))
     streams = [st for st in scenario.claims.streams if cii.covers(st.disease)]
     acc = compound_cells(scenario, risk, factors, streams,
                          lambda st, scale: episode_pmf(scenario, st, scale, step, n), size, 10.0 / size, n,
-                         cache=cache, key=f"pool{step}")
+                         cache=cache, key=f"pool{step}/{n}")
     lost = np.maximum(1.0 - acc.sum(axis=1), 0.0)
     acc[:, -1] += lost  # accumulations beyond the grid: paid the cap exactly when the grid reaches it
-    truncated = 0.0 if math.isfinite(reach) else float(lost.max(initial=0.0))
+    truncated = 0.0 if math.isfinite(cii.cap) else float(lost.max(initial=0.0))
     grid = np.zeros((n, len(LOCATIONS)))
     grid[:, 0] = np.arange(n) * step
     values = np.stack([ciimod.benefit(cii.model_copy(update={"locations": {}}), grid, np.full(n, poor), factor)
