@@ -73,3 +73,36 @@ def point_metrics(scenario: Scenario, outputs) -> list[tuple[str, float, float]]
                    prob_claims_exceed_net_premium=m["prob_claims_exceed_net_premium"])
     out.update(claims_per_capita=claims, break_even_premium=claims / (1 - fee), loss_ratio=claims / premium)
     return [(name, float(out[name]), 0.0) for name in outputs]
+
+
+def bid_metrics(scenario: Scenario, insured: int) -> dict:
+    """The settlement metrics of :func:`actuarial.compare.compare_bids` from the exact pool law of a bid's
+    scenario at ``insured`` people (expected composition), as :class:`~actuarial.results.Estimate` with SE
+    0; an empty dict where the exact method does not follow the scenario's rules (the bid keeps its
+    simulated figures)."""
+    if exact_limits(scenario):
+        return {}
+    from .pool_shocks import pool_distribution
+    from .results import Estimate
+    from .risk import _premium_total
+    from .settlement import settle
+
+    counts = cell_counts(scenario, insured)
+    dist = pool_distribution(scenario, counts)
+    keep = dist.pmf > 0
+    w, claims = dist.pmf[keep] / dist.pmf[keep].sum(), dist.values[keep]
+    premium = _premium_total(scenario, counts) / int(counts.sum())
+    s = settle(scenario.contract, np.full(claims.size, premium), claims)
+
+    def quantile(x: np.ndarray, q: float) -> float:
+        order = np.argsort(x, kind="stable")
+        cum = np.cumsum(w[order])
+        return float(x[order][min(int(np.searchsorted(cum, q - 1e-15)), x.size - 1)])
+
+    exact = {"fund_outlay_per_capita": w @ s.fund_outlay, "returned_surplus_per_capita": w @ s.returned_surplus,
+             "bond_forfeited_per_capita": w @ s.bond_forfeited, "fund_loss_share_per_capita": w @ s.fund_loss_share,
+             "prob_fund_covers_loss": w @ (s.fund_loss_share > 0), "insurer_result_per_capita": w @ s.insurer_result,
+             "insurer_result_q05_per_capita": quantile(s.insurer_result, 0.05),
+             "insurer_result_q95_per_capita": quantile(s.insurer_result, 0.95),
+             "insurer_margin": w @ s.insurer_margin, "prob_insurer_loss": w @ (s.insurer_result < 0)}
+    return {k: Estimate(float(v), 0.0) for k, v in exact.items()}

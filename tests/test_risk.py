@@ -16,6 +16,7 @@ from actuarial.pool import (cell_counts, conditional_pool, drawn_counts, exact_l
                             person_benefits)
 from actuarial.pool_shocks import pool_distribution
 from actuarial.results import quantile_ci
+from actuarial.exact_engine import bid_metrics
 from actuarial.risk import break_even_premiums, risk_view
 
 OLD_MEN = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band
@@ -255,3 +256,22 @@ def test_plot_marks_premium_and_net_premium():
     xs = sorted(line.get_xdata()[0] for line in ax.lines[1:])
     assert xs == pytest.approx(sorted([view.premium_per_capita, view.premium_per_capita * 0.95]))
     assert "<b>" in view._repr_html_() and len(view.summary()) > 10
+
+
+def test_compare_uses_the_exact_settlement_figures_where_they_apply():
+    from actuarial import compare_bids
+
+    base = design(size=4000)
+    bids = [base.replace(**{"programme.name": "low fee", "contract.combined_fee_rate_percent": 3}),
+            base.replace(**{"programme.name": "high fee", "contract.combined_fee_rate_percent": 5})]
+    cmp = compare_bids(bids, years=400, seed=4, engine="fast", progress=False)
+    for o in cmp.outcomes:
+        m = o.metrics
+        assert m["insurer_result_per_capita"].se == 0 and m["prob_insurer_loss"].se == 0
+        sim = o.settlement.insurer_result / o.result.yearly("people")
+        assert abs(sim.mean() - m["insurer_result_per_capita"].value) < Z * sim.std(ddof=1) / math.sqrt(sim.size)
+        p = m["prob_fund_covers_loss"].value
+        q = (o.settlement.fund_loss_share > 0).mean()
+        assert abs(p - q) < Z * math.sqrt(max(p * (1 - p), 1 / 400) / 400)
+    lifted = load_scenario("scenarios/qinzhou_2016.toml").replace(**{"population.size": 3000})
+    assert bid_metrics(lifted, 3000) == {}  # out-of-area rules: the bid keeps its simulated figures
