@@ -361,6 +361,14 @@ def calibrate_command(args, scenario: Scenario, kw: dict):
     limits = exact_limits(scenario)
     if limits and args.target == "percentile":
         return None
+    if limits:  # simulated years: about 20 of them beyond the quantile the target reads, as for percentiles
+        from .cli import UserError
+
+        tail = args.alpha if args.target == "prob_loss" else 1 - CAPITAL_LEVEL
+        needed = math.ceil(20 / tail - 1e-9)
+        if args.years < needed:
+            raise UserError(f"--target {args.target}: the exact method does not apply ({limits[0].split(':')[0]}), and "
+                            f"simulated years need --years >= {needed} (got {args.years})")
     kw = {k: v for k, v in kw.items() if k not in ("engine", "progress")}
     view = risk_view(scenario, quantiles=(), alpha=args.alpha, coc=args.coc, years=args.years, seed=args.seed,
                      engine=args.engine if args.engine != "brute" else "fast", progress=not args.no_progress and None,
