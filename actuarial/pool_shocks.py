@@ -10,7 +10,7 @@ quantiles would be a staircase. Instead:
 
 1. the conditional law is computed exactly at the ``nodes × nodes`` Gauss–Hermite nodes;
 2. the conditional mean ``μ(z)`` (smooth in z) is interpolated through the nodes — a polynomial in each
-   normal of log μ, continued linearly beyond the outer nodes — on a dense grid of ``z`` (weights from the
+   normal of log μ, continued beyond the outer nodes along the secant of the last two — on a dense grid of ``z`` (weights from the
    normal density, |z| ≤ 7);
 3. each dense point carries the law of its nearest node, centred, placed at its own ``μ(z)``.
 
@@ -61,9 +61,10 @@ def _lagrange(x: np.ndarray, z: np.ndarray) -> np.ndarray:
     lo, hi = x.min(), x.max()
     inner = np.clip(z, lo, hi)
     out = basis(inner)
-    d = 1e-5
-    slope_hi = (basis(np.array([hi])) - basis(np.array([hi - d]))) / d
-    slope_lo = (basis(np.array([lo + d])) - basis(np.array([lo]))) / d
+    order = np.argsort(x)  # beyond the outer nodes: the secant through the last two (a polynomial's end
+    eye = np.eye(x.size)    # slope can be wild, and the far tails weigh little but reach far)
+    slope_hi = ((eye[order[-1]] - eye[order[-2]]) / (x[order[-1]] - x[order[-2]]))[None, :]
+    slope_lo = ((eye[order[1]] - eye[order[0]]) / (x[order[1]] - x[order[0]]))[None, :]
     out += np.where((z > hi)[:, None], (z - hi)[:, None] * slope_hi, 0.0)
     out += np.where((z < lo)[:, None], (z - lo)[:, None] * slope_lo, 0.0)
     return out
@@ -129,7 +130,7 @@ def pool_distribution(scenario: Scenario, counts: np.ndarray | None = None, *, n
     flat = [c for row in conds for c in row]
     lows = np.array([c.origin for c in flat]) - mu.ravel()
     highs = np.array([c.origin + c.step * (c.pmf.size - 1) for c in flat]) - mu.ravel()
-    lo = max(0.0, float(min(mu_dense[owner == k].min() + lows[k] for k in range(len(flat)) if (owner == k).any())))
+    lo = (float(min(mu_dense[owner == k].min() + lows[k] for k in range(len(flat)) if (owner == k).any())))
     hi = float(max(mu_dense[owner == k].max() + highs[k] for k in range(len(flat)) if (owner == k).any()))
     h = (hi - lo) / (points - 2)
     total = np.zeros(points // 2 + 1, complex)
@@ -145,6 +146,12 @@ def pool_distribution(scenario: Scenario, counts: np.ndarray | None = None, *, n
         total += np.fft.rfft(hist) * np.fft.rfft(centred)
         lattice_var = max(lattice_var, c.lattice_variance)
     pmf = np.maximum(np.fft.irfft(total, points), 0.0)
+    # A small pool's law shifted to a lower mean can reach below 0 (claims cannot): that mass goes to 0.
+    below = lo + h * np.arange(points) < 0
+    if below.any():
+        first = int(np.argmin(below))
+        pmf[first] += pmf[below].sum()
+        pmf[below] = 0.0
     pmf /= pmf.sum()
     alias = max(c.aliasing for c in flat) + 2 * sum(dims) * 1.3e-12
     out = PoolDistribution(lo, h, pmf, insured, alias, lattice_var + h * h / 4, flat[0].accumulation_step,
