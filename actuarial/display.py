@@ -51,11 +51,12 @@ FORMATS = {"yuan": yuan, "percent": percent, "per_10k": per_10k}
 def pm(value: float, se: float, unit: str) -> str:
     """An estimate with ± its 95 % half-width (1.96 × SE), both in the unit's format.
 
-    ``unit`` is ``yuan``, ``percent`` (a fraction) or ``per_10k``; a NaN SE shows the value alone.
+    ``unit`` is ``yuan``, ``percent`` (a fraction) or ``per_10k``; a NaN SE (e.g. a quantile from too few
+    simulated years) shows as ``± —``.
     """
     fmt = FORMATS[unit]
     if not _finite(se):
-        return fmt(value)
+        return f"{fmt(value)} ± —" if _finite(value) else fmt(value)
     half = Z95 * float(se)
     shown = fmt(half).replace(" %", "") if unit == "percent" else fmt(half)
     return f"{fmt(value).replace(' %', '')} ± {shown}{' %' if unit == 'percent' else ''}"
@@ -106,4 +107,5 @@ def chart_rc(lang: str) -> dict:
     """matplotlib rc settings for charts in ``lang`` (the CJK font first when Chinese is drawn)."""
     if lang == "en" or cjk_font() is None:
         return {}
-    return {"font.family": "sans-serif", "font.sans-serif": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False}
+    # Concrete family names (not the generic 'sans-serif'): texts keep them when the figure is saved later.
+    return {"font.family": [cjk_font(), "DejaVu Sans"], "axes.unicode_minus": False}

@@ -133,10 +133,10 @@ class Table:
 
 
 def _env():
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+    from jinja2 import Environment, PackageLoader
 
-    return Environment(loader=PackageLoader("actuarial", "templates"), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=False, lstrip_blocks=False)
+    # Optional block keys (note, badge, cls, ...) may be absent: the default Undefined renders them as empty.
+    return Environment(loader=PackageLoader("actuarial", "templates"), autoescape=True)
 
 
 class Report:
@@ -293,6 +293,7 @@ def add_fit(report: Report, fit) -> Report:
 
 
 TITLE = ("大病保险精算测算报告", "Critical illness insurance actuarial report")
+BID_TITLE = ("大病保险招标评审报告", "Critical illness insurance: tender evaluation report")
 
 
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
@@ -339,19 +340,35 @@ def cmd_report(args) -> int:
     from .cli import UserError, check_new_files, engine_options, scenario_from_args
     from .scenario import read_toml, validate_scenario
 
-    check_new_files(out=args.out)
+    check_new_files(out=args.out, xlsx=args.xlsx)
     out = Path(args.out)
     parsed = [(path, read_toml(Path(path), "scenario")) for path in args.scenarios]  # bid files have a [bid] table
     bids = [path for path, data in parsed if "bid" in data]
     scenarios = [scenario_from_args(args, validate_scenario(data, source=path)) for path, data in parsed
                  if "bid" not in data]
-    rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
+    if args.xlsx and not bids:
+        raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
+    title = BID_TITLE if bids and not scenarios else TITLE
+    rep = Report(*title, subtitle=f"{args.years} simulated years, seed {args.seed}", lang=args.lang)
+    tables = {}
     with engine_options(args) as kw:
         if bids:
-            from .compare import compare_bids
+            from .bidreport import add_bid_report, workbook_tables
+            from .bidstats import robustness
+            from .compare import compare_bids, parse_weights
 
-            add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, **kw))
+            cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
+            robust = robustness(cmp, **kw)
+            add_bid_report(rep, cmp, robust, command=" ".join(["actuarial", *sys.argv[1:]]))
+            tables = workbook_tables(cmp, robust)
+            inputs = cmp.outcomes[0].bid.scenario
         scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
+    if args.xlsx:
+        from .excel import write_workbook
+
+        write_workbook(args.xlsx, tables, inputs=inputs,
+                       settings={"seed": args.seed, "years": args.years, "size": args.size, "lang": args.lang})
+        print(f"wrote {args.xlsx}", file=sys.stderr)
     try:
         rep.save(out)
     except FileExistsError as err:
@@ -368,5 +385,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
                                                 "to compare on one simulated population")
     p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
+    p.add_argument("--lang", choices=("zh", "en", "both"), default="both",
+                   help="headings and chart labels: Chinese, English or both, Chinese first (default %(default)s)")
+    p.add_argument("--weights", default=None, help="committee weights for bids, criterion=w,... (default equal)")
+    p.add_argument("--xlsx", default=None, help="also write the bid comparison's tables to this Excel workbook "
+                                                "(never overwrites)")
     add_simulation_options(p)
     p.set_defaults(func=cmd_report)
