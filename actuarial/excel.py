@@ -10,6 +10,8 @@ Nothing is overwritten.
 
 >>> column_unit("fund_outlay_per_capita_se"), column_unit("beneficiaries_per_10k"), column_unit("loss_ratio")
 ('yuan per insured person-year', 'per 10,000 insured', 'fraction')
+>>> column_unit("metrics.claims_per_capita.se"), column_unit("terms.contract.combined_fee_rate_percent")
+('yuan per insured person-year', '%')
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import io
 import json
 import math
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +36,8 @@ _EXACT_UNITS = {
 
 def column_unit(name: str) -> str | None:
     """The unit of a column or metric named by the project's conventions (None when it has none)."""
-    name = re.sub(r"_(se|ci95_low|ci95_high|estimate)$", "", str(name))
+    parts = [p for p in str(name).split(".") if p not in ("estimate", "se", "ci95", "value")]
+    name = re.sub(r"_(se|ci95_low|ci95_high|estimate)$", "", parts[-1] if parts else str(name))
     if name in _EXACT_UNITS:
         return _EXACT_UNITS[name]
     if name.endswith("_per_10k"):
@@ -93,6 +97,37 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     return out
 
 
+@contextmanager
+def _full_precision():
+    """Floats written so they read back as the same float.
+
+    openpyxl writes numbers with 16 significant digits ("%.16g"), which does not round-trip every
+    double (53.070771064987106 becomes 53.07077106498711); Python's float repr does. The hook is
+    openpyxl's private cell writer, so where it is missing the numbers keep 16 digits (and the
+    workbook test fails, saying so).
+    """
+    try:
+        from openpyxl.cell import _writer
+    except ImportError:  # pragma: no cover - another openpyxl layout
+        yield
+        return
+    original = getattr(_writer, "safe_string", None)
+    if original is None:  # pragma: no cover
+        yield
+        return
+
+    def safe_string(value):
+        if isinstance(value, float) and math.isfinite(value):
+            return float.__repr__(float(value))
+        return original(value)
+
+    _writer.safe_string = safe_string
+    try:
+        yield
+    finally:
+        _writer.safe_string = original
+
+
 def workbook_bytes(tables: dict[str, pd.DataFrame], inputs=None, settings: dict | None = None) -> bytes:
     """An .xlsx file's bytes: one sheet per table (units in headers), then ``inputs`` (a scenario or a dict,
     flattened to field / value rows with ``settings`` first)."""
@@ -100,7 +135,7 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], inputs=None, settings: dict 
 
     buf = io.BytesIO()
     taken: set[str] = set()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+    with _full_precision(), pd.ExcelWriter(buf, engine="openpyxl") as xw:
         for name, frame in tables.items():
             shown = with_units(frame).map(_cell) if len(frame) else with_units(frame)
             shown.to_excel(xw, sheet_name=_sheet_name(name, taken), index=False)
