@@ -209,12 +209,14 @@ def outcome_tables(cmp, lang: str) -> list[dict]:
     return blocks
 
 
-def claims_chart(outcome, lang: str = "both"):
+def claims_chart(outcome, lang: str = "both", bins=None):
     """Histogram of a bid's annual CII claims per capita over the simulated years, with premium and net premium.
 
-    Labels in ``lang`` (Chinese needs a CJK font, :func:`actuarial.display.chart_lang`); returns the Figure.
+    Labels in ``lang`` (Chinese needs a CJK font, :func:`actuarial.display.chart_lang`); ``bins`` (edges,
+    yuan) lets several bids share one scale. Returns the Figure.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     lang = chart_lang(lang)
     res = outcome.result
@@ -223,8 +225,8 @@ def claims_chart(outcome, lang: str = "both"):
     net = premium * (1 - res.combined_fee_rate)
     est = outcome.metrics["claims_per_capita"]
     with plt.rc_context(chart_rc(lang)):
-        fig, ax = plt.subplots(figsize=(6.4, 3.9), layout="constrained")
-        ax.hist(x, bins=int(np.clip(np.sqrt(x.size) * 2, 5, 40)), color="#4C72B0", alpha=0.8,
+        fig, ax = plt.subplots(figsize=(6.4, 4.3), layout="constrained")
+        ax.hist(x, bins=int(np.clip(np.sqrt(x.size) * 2, 5, 40)) if bins is None else bins, color="#4C72B0", alpha=0.8,
                 label=label(f"模拟年（{x.size}年）", f"simulated years (n={x.size})", lang))
         ax.axvline(premium, color="black", lw=2, label=label(f"保费 {premium:.2f}", f"premium {premium:.2f}", lang))
         fee = f"{res.combined_fee_rate:.1%}"
@@ -234,16 +236,22 @@ def claims_chart(outcome, lang: str = "both"):
                    label=label(f"预计赔付 {est.value:.2f}", f"expected claims {est.value:.2f}", lang))
         ax.set_xlabel(label("年度大病保险赔付（元/人·年）", "annual CII claims (yuan per person-year)", lang))
         ax.set_ylabel(label("模拟年数", "simulated years", lang))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{outcome.bid.name}", fontsize=10)
-        ax.legend(fontsize=7)
+        fig.legend(fontsize=7.5, loc="outside lower center", ncols=2, frameon=False)  # below: bars stay visible
     return fig
 
 
 def chart_blocks(cmp, lang: str) -> dict:
+    """One annual-claims chart per bid, on common bins so the bids compare at a glance."""
+    per_year = [o.result.yearly("claims") / o.result.yearly("people") for o in cmp.outcomes]
+    premium = [o.result.premium_per_capita() for o in cmp.outcomes]
+    edges = np.histogram_bin_edges(np.concatenate(per_year + [premium]),
+                                   bins=int(np.clip(np.sqrt(per_year[0].size) * 2, 5, 40)))
     items = []
     for o in cmp.outcomes:
         alt = label(f"{o.bid.name}：年度赔付分布", f"{o.bid.name}: annual claims distribution", chart_lang(lang))
-        items.append(figure_block(claims_chart(o, lang), alt))
+        items.append(figure_block(claims_chart(o, lang, bins=edges), alt))
     return {"kind": "figures", "items": items}
 
 

@@ -359,7 +359,7 @@ def cmd_report(args) -> int:
 
             cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
             robust = robustness(cmp, **kw)
-            add_bid_report(rep, cmp, robust, command=" ".join(["actuarial", *sys.argv[1:]]))
+            add_bid_report(rep, cmp, robust, command=_command(args))
             tables = workbook_tables(cmp, robust)
             inputs = cmp.outcomes[0].bid.scenario
         scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
@@ -375,6 +375,18 @@ def cmd_report(args) -> int:
         raise UserError(str(err)) from None
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _command(args) -> str:
+    """The command line that reproduces the report's numbers (written from the parsed options, not argv)."""
+    import shlex
+
+    parts = ["actuarial", "report", *args.scenarios, "--seed", str(args.seed), "--years", str(args.years)]
+    for opt in ("size", "weights"):
+        if getattr(args, opt) is not None:
+            parts += [f"--{opt}", str(getattr(args, opt))]
+    parts += ["--engine", args.engine, "--lang", args.lang, "--out", "REPORT.html"]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def add_parser(subparsers) -> None:

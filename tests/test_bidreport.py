@@ -45,6 +45,8 @@ def test_report_has_the_committees_sections(page_file, cmp):
     assert "not the policy ratio" in html and "vs the 50 % floor" in html
     assert html.count("data:image/png;base64,") == len(BIDS)  # one annual-claims chart per bid
     assert not re.search(r'(src|href)="(?!data:)', html) and not re.search(r"<script[^>]*\ssrc=", html)
+    # the command that reproduces the numbers, from the options (not from the test runner's argv)
+    assert f"actuarial report {' '.join(BIDS)} --seed 11 --years 10 --size 20000 --engine brute" in html
 
 
 def test_report_workbook_offers_the_same_tables(page_file):

@@ -137,6 +137,6 @@ def test_cli_report_with_bids_adds_the_comparison(tmp_path):
                    "--no-progress", "--out", str(out)])
     assert rc == 0
     page = out.read_text(encoding="utf-8")
-    assert "Bid comparison" in page and "Programme summary: Qinzhou 2016" in page
-    assert page.index("Bid comparison") < page.index("Programme summary")
-    assert page.count("data:image/png;base64,") == 5  # comparison figure + four scenario plots
+    assert "Bid terms" in page and "Programme summary: Qinzhou 2016" in page
+    assert page.index("Bid terms") < page.index("Programme summary")
+    assert page.count("data:image/png;base64,") == 8  # an annual-claims chart per bid + four scenario plots
