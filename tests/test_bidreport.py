@@ -77,7 +77,7 @@ def test_charts_carry_chinese_labels(cmp):
     fig = claims_chart(cmp.outcomes[0], "zh")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "年度大病保险赔付（元/人·年）" and ax.get_ylabel() == "模拟年数"
-    assert all(re.search(r"[\u4e00-\u9fff]", t.get_text()) for t in ax.get_legend().get_texts())
+    assert all(re.search(r"[\u4e00-\u9fff]", t.get_text()) for t in fig.legends[0].get_texts())
     # the label is drawn with a font that has the glyphs
     assert "CJK" in font_manager.findfont(ax.xaxis.label.get_fontproperties(), fallback_to_default=False)
     matplotlib.pyplot.close(fig)
