@@ -119,7 +119,7 @@ def _criteria() -> dict[str, str]:
 # --------------------------------------------------------------------------- terms and compliance
 def terms_block(cmp, lang: str) -> dict:
     """Bid terms side by side (id ``terms``); rows where bids differ are highlighted."""
-    t = bs.terms_table(cmp)
+    t = bs.terms_table(cmp, lang)
     keys = {n: f"bid{i}" for i, n in enumerate(cmp.names)}
     rows = [[Cell(label(r["label_zh"], r["label_en"], lang), cls="text")]
             + [Cell(r[n], cls="text", key=keys[n]) for n in cmp.names] for _, r in t.iterrows()]

@@ -256,31 +256,38 @@ def _pct(v: float) -> str:
     return f"{v:g} %"
 
 
-def bid_terms(bid) -> dict[str, str]:
-    """A bid's terms as display strings keyed by :data:`TERM_LABELS` (yuan; percentages of premium)."""
+def bid_terms(bid, lang: str = "both") -> dict[str, str]:
+    """A bid's terms as display strings keyed by :data:`TERM_LABELS` (yuan; percentages of premium), in ``lang``."""
+    from .display import label
+
     cii, c = bid.scenario.cii, bid.scenario.contract
-    tiers = "; ".join(f"{'起付线 deductible' if t.above == 0 else f'{t.above:,.0f}'}+ {t.rate_percent:g} %"
+    tiers = "; ".join(f"{label('起付线', 'deductible', lang) if t.above == 0 else f'{t.above:,.0f}'}+ {t.rate_percent:g} %"
                       for t in cii.tiers)
     if c.surplus_bands is not None:
-        surplus = "; ".join(f"{b.above_percent:g} %+: keeps {b.insurer_share_percent:g} %" for b in c.surplus_bands)
+        surplus = "; ".join(f"{b.above_percent:g} %+: " + label("留存", "keeps", lang) + f" {b.insurer_share_percent:g} %"
+                            for b in c.surplus_bands)
     else:
         surplus = _pct(c.combined_fee_rate_percent if c.surplus_cap_percent is None else c.surplus_cap_percent)
-    caps = [f"≤ {c.policy_loss_fund_cap_percent:g} % of premium" if c.policy_loss_fund_cap_percent is not None else "",
-            f"≤ {c.policy_loss_fund_cap_yuan:,.0f} yuan" if c.policy_loss_fund_cap_yuan is not None else ""]
-    policy = " ".join([f"fund {c.policy_loss_fund_share_percent:g} %"] + [x for x in caps if x])
-    corridor = ("none: insurer bears all" if c.loss_bands is None else
-                "; ".join(f"{b.above_percent:g} %+: insurer {b.insurer_share_percent:g} %" for b in c.loss_bands))
-    bond = ("none" if c.bond is None else
-            f"{c.bond.withheld_percent:g} % withheld; assumed score {c.bond.assumed_score:g}")
+    caps = [f"≤ {c.policy_loss_fund_cap_percent:g} % " + label("保费", "of premium", lang)
+            if c.policy_loss_fund_cap_percent is not None else "",
+            f"≤ {c.policy_loss_fund_cap_yuan:,.0f} " + label("元", "yuan", lang)
+            if c.policy_loss_fund_cap_yuan is not None else ""]
+    policy = " ".join([label("基金", "fund", lang) + f" {c.policy_loss_fund_share_percent:g} %"] + [x for x in caps if x])
+    corridor = (label("无：保险机构全部承担", "none: insurer bears all", lang) if c.loss_bands is None else
+                "; ".join(f"{b.above_percent:g} %+: " + label("保险机构", "insurer", lang) + f" {b.insurer_share_percent:g} %"
+                          for b in c.loss_bands))
+    bond = (label("无", "none", lang) if c.bond is None else
+            f"{c.bond.withheld_percent:g} % " + label("预留", "withheld", lang) + "; "
+            + label("假定考核分", "assumed score", lang) + f" {c.bond.assumed_score:g}")
     return {"deductible": f"{cii.deductible:,.2f}", "tiers": tiers,
-            "cap": "none" if not math.isfinite(cii.cap) else f"{cii.cap:,.2f}",
+            "cap": label("无", "none", lang) if not math.isfinite(cii.cap) else f"{cii.cap:,.2f}",
             "fee": _pct(c.combined_fee_rate_percent), "surplus": surplus, "policy_loss": policy,
             "corridor": corridor, "bond": bond}
 
 
-def terms_table(cmp) -> pd.DataFrame:
+def terms_table(cmp, lang: str = "en") -> pd.DataFrame:
     """Bid terms side by side: one row per term (:data:`TERM_LABELS`), one column per bid, and ``differs``."""
-    terms = {o.bid.name: bid_terms(o.bid) for o in cmp.outcomes}
+    terms = {o.bid.name: bid_terms(o.bid, lang) for o in cmp.outcomes}
     rows = []
     for key, (zh, en) in TERM_LABELS.items():
         values = [terms[n][key] for n in cmp.names]

@@ -349,7 +349,10 @@ def cmd_report(args) -> int:
     if args.xlsx and not bids:
         raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
     title = BID_TITLE if bids and not scenarios else TITLE
-    rep = Report(*title, subtitle=f"{args.years} simulated years, seed {args.seed}", lang=args.lang)
+    from .display import label
+
+    rep = Report(*title, subtitle=label(f"{args.years} 个模拟年，随机种子 {args.seed}",
+                                        f"{args.years} simulated years, seed {args.seed}", args.lang), lang=args.lang)
     tables = {}
     with engine_options(args) as kw:
         if bids:
