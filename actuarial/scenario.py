@@ -214,7 +214,7 @@ class EpisodeStream(_Model):
     female_factor: float = Field(default=1.0, gt=0, le=10)
     scheme_factor: dict[Scheme, float] = Field(default_factory=dict)
     level_mix: dict[Level, float] = Field(
-        default_factory=lambda: {"primary": 0.35, "secondary": 0.40, "tertiary": 0.20, "out_of_area": 0.05}
+        default_factory=lambda: dict(tables.ADMISSION_LEVEL_MIX)
     )
     severity: dict[Level, SeveritySpec]
 
