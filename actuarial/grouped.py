@@ -385,7 +385,7 @@ def build_grouped_scenario(fit: GroupedFit, base: Scenario, contract_year: int, 
 
     >>> from actuarial import load_scenario
     >>> fit = fit_grouped("tests/data/grouped_bands.csv", "tests/data/grouped_enrolment.csv")
-    >>> sc = build_grouped_scenario(fit, load_scenario("scenarios/default_county.toml"), 2017)
+    >>> sc = build_grouped_scenario(fit, load_scenario("scenarios/provincial_guideline.toml"), 2017)
     >>> sc.claims.streams[0].name
     'high_cost'
     """

@@ -182,7 +182,7 @@ SOURCES: tuple[Source, ...] = (
 def sources_frame():
     """:data:`SOURCES` as a table (name, value, unit, kind, source, year, note).
 
-    >>> sources_frame().loc[lambda d: d.name == "TARGET_ADMISSIONS_PER_100", "year"].item()
+    >>> int(sources_frame().set_index("name").loc["TARGET_ADMISSIONS_PER_100", "year"])
     2017
     """
     import pandas as pd
