@@ -78,9 +78,7 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     knot = d / s if s > 0 else math.inf
     if what == "oop_total":
         return 1.0, knot, 1.0 - c * s
-    if scenario.cii.includes_basic_deductible:
-        return s, knot, s * (1.0 - c)
-    return 0.0, knot, s * (1.0 - c)
+    return ciimod.episode_contribution_terms(scenario.cii, scenario.claims, s, d, c)  # the engines' rule
 
 
 def cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndarray:

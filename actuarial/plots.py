@@ -96,7 +96,7 @@ def benefit_by_band_table(res) -> pd.DataFrame:
         start = "deductible" if i == 0 else _short(lo)
         labels.append(f"{start}–{_short(hi)}" if hi is not None else f">{start}")
     # band 0: below the person's deductible; band j+1: edges[j] <= x < edges[j+1] (the marginal tier)
-    band = np.where(x < deductible, 0, np.searchsorted(edges, x, side="right"))
+    band = np.where(x < deductible, 0, np.searchsorted(edges, ciimod.band_measure(cii, x, deductible), side="right"))
     n = len(labels)
     years = res.years
     count = np.bincount(band, minlength=n) / years

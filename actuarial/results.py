@@ -314,6 +314,11 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     if ciimod.min_deductible(cii) < acc.floor - 1e-9:
         raise ValueError(f"CII deductible {ciimod.min_deductible(cii)} is below the accumulation floor "
                          f"{acc.floor}; re-run accumulate() with floor <= the lowest deductible")
+    if (cii.category_bc_base == "item_cost" and ciimod.bc_self_pay_share(cii, sc.claims) > 0
+            and not ciimod.BC_ITEM_COST_IN_ENGINES):
+        raise ValueError("cii.category_bc_base: 'item_cost' with a B/C self-pay is priced only by the exact method "
+                         "(actuarial.exact.expected_cii) until the engines apply cii.episode_contribution per episode; "
+                         "allowed here: 'out_of_pocket' (got 'item_cost')")
     rows = acc.rows
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     pay = ciimod.benefit(cii, rows.by_location, rows.poor, factor)

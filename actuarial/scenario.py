@@ -369,6 +369,10 @@ class CII(_Model):
 
     deductible: Yuan = Field(description="起付线, yuan per person-year")
     tiers: tuple[Tier, ...] = Field(description="分段支付比例; first tier must start at 0 (= the deductible)")
+    tier_edges: Literal["accumulation", "excess"] = Field(
+        default="accumulation",
+        description="what the tiers' 'above' edges measure: the annual accumulation, or the amount above each "
+                    "person's own deductible (起付标准以上, 001 l.1063)")
     cap: float = Field(default=math.inf, gt=0, description="年度最高支付限额, yuan per person-year; omit for none")
     poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
     poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
@@ -377,6 +381,11 @@ class CII(_Model):
     )
     category_b_self_pay_percent: Percent = 0.0
     category_c_self_pay_percent: Percent = 0.0
+    category_bc_base: Literal["item_cost", "out_of_pocket"] = Field(
+        default="out_of_pocket",
+        description="what the B/C self-pay percents are taken from: the B/C item cost per episode (the seed's "
+                    "reading, 001 l.1087; exact method only until the engines apply cii.episode_contribution) "
+                    "or the B/C share of the out-of-pocket that enters CII (an annual factor)")
     scope: tuple[str, ...] = Field(default=(), description="disease groups covered; empty = all (不受病种限制)")
     locations: dict[AwayLocation, LocationRule] = Field(default_factory=dict)
     catastrophic_threshold: PositiveYuan = Field(
