@@ -152,7 +152,14 @@ def cmd_run(args) -> int:
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
         res = simulate(sc, args.years, args.seed, **kw)
-    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
+    from .compliance import describe_failures
+
+    checks = res.compliance()
+    failed = describe_failures(checks)
+    note = failed or f"Compliance: all {int(checks['passed'].notna().sum())} applicable legal checks pass."
+    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res) + "\n" + note)
+    if failed and args.format != "table":
+        print(failed, file=sys.stderr)
     return 0
 
 

@@ -34,6 +34,11 @@ from .scenario import CII, SCHEMES, Funding
 
 Z95 = 1.959963984540054
 
+DEPRECATED_METRICS = {"actual_payment_ratio": "share_of_oop_paid"}
+"""Old metric name → its new name. ``actual_payment_ratio`` (CII paid ÷ the beneficiaries' whole
+compliant out-of-pocket, about 0.2) was read against the policy's 50 % floor, which applies to
+``payment_ratio_above_deductible`` (:mod:`actuarial.compliance`)."""
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -230,7 +235,7 @@ class SimulationResult:
             "break_even_premium": self.break_even_premium(groups),
             "beneficiaries_per_10k": self.ratio("beneficiaries", "people", groups, per=1e4),
             "benefit_per_beneficiary": self.ratio("claims", "beneficiaries", groups),
-            "actual_payment_ratio": self.ratio("claims", "oop_beneficiaries", groups),
+            "share_of_oop_paid": self.ratio("claims", "oop_beneficiaries", groups),
             "payment_ratio_above_deductible": self.ratio("claims", "above_deductible", groups),
             "loss_ratio": self.ratio("claims", "premium", groups),
             "basic_paid_per_capita": self.ratio("basic_paid", "people", groups),
@@ -240,7 +245,16 @@ class SimulationResult:
         }
         if groups is None:
             out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
+        for old, new in DEPRECATED_METRICS.items():  # kept for scripts, notebooks and bid criteria
+            out[old] = out[new]
         return out
+
+    def compliance(self, base=None) -> pd.DataFrame:
+        """The legal floors checked on this result (:func:`actuarial.compliance.compliance`); ``base``:
+        the tender's base scenario when this result prices a bid."""
+        from .compliance import compliance
+
+        return compliance(self.scenario.model_copy(update={"cii": self.cii, "funding": self.funding}), self, base)
 
     def summary(self) -> pd.DataFrame:
         """Headline metrics for all insured and by scheme: estimate, standard error, 95% CI."""
@@ -253,6 +267,8 @@ class SimulationResult:
         records = []
         for label, gs in groups.items():
             for name, est in self.metrics(gs).items():
+                if name in DEPRECATED_METRICS:
+                    continue
                 if isinstance(est, Estimate):
                     lo, hi = est.ci95
                     records.append((label, name, est.value, est.se, lo, hi))
@@ -273,6 +289,10 @@ class SimulationResult:
         for name, est in self.metrics().items():
             if name != "insured":  # already there, as an integer
                 out[name] = est.to_dict() if isinstance(est, Estimate) else est
+        out["deprecated"] = {old: f"same as {new}" for old, new in DEPRECATED_METRICS.items()}
+        from .compliance import records
+
+        out["compliance"] = records(self.compliance())
         return out
 
     def _repr_html_(self) -> str:
