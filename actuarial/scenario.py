@@ -48,8 +48,16 @@ LOCATIONS = (
 )
 """Where an episode was treated, for the CII out-of-area rules (统筹区外 / 省外, 转诊)."""
 
-DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other")
-"""Disease groups an episode stream may carry; disease-list schemes (病种) select some."""
+DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other",
+            "cancer_radio_chemo", "cancer_other_listed", "mental_illness_listed")
+"""Disease groups an episode stream may carry; disease-list schemes (病种) select some.
+
+Treatment-level groups, for schemes that list treatments rather than diseases: ``cancer_radio_chemo``
+(恶性肿瘤放化疗: radio- and chemotherapy courses; Daqing l.811, Shanghai l.547),
+``cancer_other_listed`` (Shanghai's other listed cancer treatments: 内分泌特异治疗, 同位素, 介入, 中医,
+l.547) and ``mental_illness_listed`` (Shanghai's seven listed mental illnesses, l.547). A scenario
+splits a disease's episodes between streams of these groups (a stream per treatment group) and
+the plain group (``cancer``: surgery, diagnosis and the rest) instead of raising a prevalence."""
 
 # The same names as types for the schema (Literal of a tuple lists its members).
 Scheme = Literal[SCHEMES]
@@ -596,6 +604,9 @@ class Contract(_Model):
     policy_changes: tuple[PolicyChange, ...] = ()
     repricing: Repricing | None = None
     years: int = Field(default=3, ge=1, le=10)
+    pools: Literal["one", "by_region"] = Field(
+        default="one", description="统筹单位: 'by_region' settles each population region as its own pool under "
+                                   "these terms and sums the results (Daqing's three NCMS units, 001 l.887-889)")
 
     @field_validator("combined_fee_rate_percent")
     @classmethod
