@@ -156,7 +156,9 @@ def cmd_run(args) -> int:
 
     checks = res.compliance()
     failed = describe_failures(checks)
-    note = failed or f"Compliance: all {int(checks['passed'].notna().sum())} applicable legal checks pass."
+    open_checks = ", ".join(checks.loc[checks["passed"].isna(), "check"])
+    note = failed or (f"Compliance: {int(checks['passed'].sum())} legal checks pass"
+                      + (f"; not decided (no data, or the 95 % CI straddles the limit): {open_checks}." if open_checks else "."))
     emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res) + "\n" + note)
     if failed and args.format != "table":
         print(failed, file=sys.stderr)

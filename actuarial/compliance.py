@@ -6,7 +6,8 @@ This module owns the checks; it simulates nothing. :func:`compliance` returns on
 check       name of the rule
 value       what the scenario / result has (fractions; yuan where the check says so)
 limit       the floor or ceiling of the text (same units)
-passed      True / False, or <NA> when the scenario lacks what the check needs
+passed      True / False, or <NA> when the scenario lacks what the check needs (or a Monte Carlo
+            estimate's 95 % CI straddles the limit: more simulated years decide)
 source      the seed file and line the limit comes from, with the text's words
 ==========  ===============================================================================
 
@@ -43,6 +44,7 @@ import math
 
 import pandas as pd
 
+from .results import Z95
 from .scenario import Scenario
 
 SEED = "shared/seeds/001"
@@ -90,10 +92,12 @@ def compliance(scenario: Scenario, result, base: Scenario | None = None) -> pd.D
     the terms a bid may not change. Columns: check, value, limit, passed, source (see the module)."""
     rows = []
     ratio = result.metrics()["payment_ratio_above_deductible"]
-    value = ratio.value
+    value, se = ratio.value, ratio.se if math.isfinite(ratio.se) else 0.0
+    decided = math.isfinite(value) and abs(value - PAYMENT_RATIO_FLOOR) >= Z95 * se
     rows.append(_row("policy_payment_ratio", value, PAYMENT_RATIO_FLOOR,
-                     bool(value >= PAYMENT_RATIO_FLOOR) if math.isfinite(value) else pd.NA,
-                     f"{SEED} l.159, l.365: 实际支付比例不低于50% (CII paid ÷ accumulation above the deductible)"))
+                     bool(value >= PAYMENT_RATIO_FLOOR) if decided else pd.NA,
+                     f"{SEED} l.159, l.365: 实际支付比例不低于50% (CII paid ÷ accumulation above the deductible; "
+                     f"se {se:.2g}, <NA> while the 95 % CI straddles the floor)"))
     fee = result.combined_fee_rate
     rows.append(_row("combined_fee_rate", fee, FEE_RATE_CEILING, bool(fee <= FEE_RATE_CEILING + 1e-12),
                      f"{SEED} l.207: 综合费率…控制在大病保险筹资总额的5%以内"))
