@@ -124,11 +124,10 @@ def episode_contribution(cii: CII, claims, compliant, oop_compliant, deductible_
     >>> float(episode_contribution(d, c, np.array([20000.0]), np.array([9000.0]), np.array([1000.0]))[0])
     7100.0
     """
-    toward = np.asarray(oop_compliant, float)
-    if not cii.includes_basic_deductible:
-        toward = toward - np.asarray(deductible_part, float)
+    # Plain arithmetic and a ufunc, so numpy and CuPy arrays (the GPU engine) both stay on their device.
+    toward = oop_compliant if cii.includes_basic_deductible else oop_compliant - deductible_part
     if cii.category_bc_base == "item_cost":
-        toward = np.maximum(toward - bc_self_pay_share(cii, claims) * np.asarray(compliant, float), 0.0)
+        toward = np.maximum(toward - bc_self_pay_share(cii, claims) * compliant, 0.0)
     return toward
 
 

@@ -97,7 +97,7 @@ def test_bad_tier_edges_value_is_one_line():
     assert "'above'" in msg
 
 
-@pytest.mark.parametrize("engine", ["brute", "fast"])
+@pytest.mark.parametrize("engine", ["brute", "fast", "gpu"])
 def test_exact_agrees_with_the_engines_edges_on_the_excess(engine):
     """Poor (deductible 2,000, +10 points) and non-poor people, bands on each one's excess."""
     sc = design()
@@ -200,3 +200,25 @@ def test_bad_bc_base_value_is_one_line():
         design(cii={"category_bc_base": "cost"})
     msg = str(err.value)
     assert "\n" not in msg and "cii.category_bc_base" in msg and "'item_cost'" in msg and "'out_of_pocket'" in msg
+
+
+def test_benefit_bands_follow_the_excess():
+    """plots.benefit_by_band_table puts a person-year in the band whose rate the benefit pays, with the
+    bands on each person's excess over their own deductible (poor and non-poor)."""
+    from actuarial import plots
+
+    sc = design(population={"size": 20_000})
+    r = simulate(sc, years=2, seed=3, progress=False)
+    t = plots.benefit_by_band_table(r)
+    rows = r.accumulations.rows
+    x = rows.by_location.sum(axis=1)
+    ded = np.where(rows.poor, sc.cii.effective_poor_deductible, sc.cii.deductible)
+    slope = ciimod.benefit(sc.cii, rows.by_location + np.eye(len(LOCATIONS))[0], rows.poor) - r.benefit
+    edges = [tier.above for tier in sc.cii.tiers] + [np.inf]
+    for j in range(1, len(edges)):
+        inside = (x - ded >= edges[j - 1]) & (x - ded < edges[j])
+        assert t["person_years"][j] * r.years == inside.sum()
+        rate = sc.cii.tiers[j - 1].rate + np.where(rows.poor, sc.cii.poor_points / 100, 0.0)
+        strict = inside & (x + 1 - ded < edges[j])
+        assert np.allclose(slope[strict], rate[strict])
+    assert t["band"][2] == "deductible+5k–deductible+15k"
