@@ -343,7 +343,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     pay = ciimod.benefit(cii, rows.by_location, rows.poor, factor)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
-    above = np.maximum(factor * rows.by_location.sum(axis=1) - deductible, 0.0)
+    above = np.maximum(factor * ciimod.policy_accumulation(cii, rows.by_location) - deductible, 0.0)
     years, blocks = acc.agg.shape[:2]
     cell_index = (rows.year.astype(np.int64) * blocks + rows.block) * N_GROUPS + rows.group
     size = years * blocks * N_GROUPS

@@ -222,3 +222,15 @@ def test_benefit_bands_follow_the_excess():
         strict = inside & (x + 1 - ded < edges[j])
         assert np.allclose(slope[strict], rate[strict])
     assert t["band"][2] == "deductible+5k–deductible+15k"
+
+
+def test_policy_accumulation_leaves_out_care_the_policy_does_not_pay():
+    """Shanghai pays nothing outside its designated providers (l.551): that care is outside the policy
+    payment ratio's denominator; reduced rates (Qinzhou's −10 points) stay inside."""
+    acc = np.array([[1000.0, 200.0, 300.0, 400.0, 500.0]])
+    none = CII(deductible=0, tiers=[{"above": 0, "rate_percent": 55}],
+               locations={k: {"flat_rate_percent": 0} for k in LOCATIONS[1:]})
+    assert ciimod.policy_accumulation(none, acc).tolist() == [1000.0]
+    lower = CII(deductible=0, tiers=[{"above": 0, "rate_percent": 55}], locations={"in_province_unreferred": {"points": -10}})
+    assert ciimod.policy_accumulation(lower, acc).tolist() == [2400.0]
+    assert float(ciimod.benefit(none, acc, np.array([False]))[0]) == pytest.approx(550.0)
