@@ -371,7 +371,7 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
     >>> from actuarial import load_scenario
     >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"basic.annual_cap": 1e9})
     >>> round(expected_cii(sc, step=80.0, n_points=2048).claims_per_capita, 1)   # yuan per person-year
-    22.7
+    22.4
     """
     cii = cii or scenario.cii
     if step is None or n_points is None:
