@@ -32,6 +32,7 @@ import pandas as pd
 
 from .cii import min_deductible
 from .engine import accumulate, heavy_cii
+from .projection import scenario_for_year
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
 from .settlement import Settlement, settle
@@ -88,12 +89,15 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
     ``assumed_score``). Other keywords go to :func:`~actuarial.engine.accumulate`.
     """
     contract = scenario.contract
-    base_cii = scenario.cii
+    tender = scenario
     factor = np.ones(years)
     cum_claims = np.zeros(years)
     cum_premium = np.zeros(years)
     out: list[ContractYear] = []
     for year in range(1, contract.years + 1):
+        # The tender's design as it stands in this contract year: indexed amounts and drivers (actuarial.projection).
+        scenario = scenario_for_year(tender, year)
+        base_cii = scenario.cii
         changes = design_in_force(contract, year)
         try:
             in_force = scenario.replace(**changes) if changes else scenario
@@ -128,7 +132,7 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
         cum_claims = cum_claims + claims
         cum_premium = cum_premium + premium
         factor = reprice(contract, factor, cum_claims, cum_premium)
-    return ContractResult(scenario, int(seed), int(years), tuple(out))
+    return ContractResult(tender, int(seed), int(years), tuple(out))
 
 
 @dataclass(frozen=True)
