@@ -151,7 +151,10 @@ def cmd_run(args) -> int:
 
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
-        res = simulate(sc, args.years, args.seed, **kw)
+        from .assistance import assistance_floor
+
+        floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.assistance)
+        res = simulate(sc, args.years, args.seed, **kw, **({} if floor is None else {"floor": floor}))
     emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
     return 0
 

@@ -240,6 +240,10 @@ class SimulationResult:
         }
         if groups is None:
             out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
+        if getattr(self.scenario, "medical_assistance", None) is not None:  # the third layer (actuarial.assistance)
+            from . import assistance
+
+            out.update(assistance.metrics(self, groups))
         return out
 
     def summary(self) -> pd.DataFrame:
@@ -273,6 +277,12 @@ class SimulationResult:
         for name, est in self.metrics().items():
             if name != "insured":  # already there, as an integer
                 out[name] = est.to_dict() if isinstance(est, Estimate) else est
+        if getattr(self.scenario, "medical_assistance", None) is not None:  # the poor after all three layers
+            from . import assistance
+
+            out["medical_assistance_exact"] = assistance.exact_flag(self)
+            for name, est in assistance.metrics(self, assistance.poor_groups()).items():
+                out[f"{name}_poor"] = est.to_dict()
         return out
 
     def _repr_html_(self) -> str:
