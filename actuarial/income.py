@@ -113,7 +113,7 @@ class TableYearError(ValueError):
 
 
 def _project(table: dict, value, year: int, growth_percent: float | None, what: str) -> float:
-    first, last = min(table), max(table)
+    last = max(table)
     if year in table and value(table[year]) is not None:
         return float(value(table[year]))
     if year > last and growth_percent is not None:

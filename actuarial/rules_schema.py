@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .income import BASIC_FUNDING_MINIMUM, DISPOSABLE_INCOME
+from .income import DISPOSABLE_INCOME
 
 
 class _Model(BaseModel):
@@ -119,7 +119,3 @@ class MedicalAssistance(_Model):
     def rate(self) -> float:
         return self.rate_percent / 100
 
-
-def funding_years() -> tuple[int, int]:
-    """First and last calendar year of the national minimum basic funding table."""
-    return min(BASIC_FUNDING_MINIMUM), max(BASIC_FUNDING_MINIMUM)
