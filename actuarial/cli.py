@@ -155,7 +155,12 @@ def cmd_run(args) -> int:
 
         floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.assistance)
         res = simulate(sc, args.years, args.seed, **kw, **({} if floor is None else {"floor": floor}))
-    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
+    payload = res.to_dict()
+    if sc.households is not None:  # household catastrophic expenditure: its own pass over everyone
+        from .households import catastrophic
+
+        payload.update(catastrophic(sc, args.years, args.seed, progress=kw["progress"]).to_dict())
+    emit(payload, res.summary(), args.format, args.out, _headline(res))
     return 0
 
 

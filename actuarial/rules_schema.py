@@ -119,3 +119,42 @@ class MedicalAssistance(_Model):
     def rate(self) -> float:
         return self.rate_percent / 100
 
+
+
+HOUSEHOLD_SIZE_SHARES_2010 = (14.53, 24.37, 26.86, 17.56, 10.03, 4.20, 1.43, 0.56, 0.23, 0.21)
+"""Family households by size 1, 2, …, 9, 10+ persons, % (2010 Population Census, national table 1-10
+家庭户规模; read from the census tabulation as published, files.zkey.cc mirror). 10+ is taken as 10."""
+
+
+class Households(_Model):
+    """Households for catastrophic health expenditure (灾难性卫生支出) against income (:mod:`actuarial.households`).
+
+    The insured of each block are grouped at random into households of sizes drawn from
+    ``size_shares_percent``; each household gets a per-capita disposable income, lognormal with the
+    mean of its head's scheme series in ``income_year`` (:mod:`actuarial.income`) and the log-sd
+    ``income_sigma`` (default fitted to the NBS 2023 bottom income quintile). A household's spending
+    is catastrophic when its out-of-pocket exceeds ``threshold_percent`` of its income
+    (``basis = "income"``, SDG 3.8.2 uses 10 or 25) or of its capacity to pay, income less
+    subsistence (``basis = "capacity_to_pay"``, WHO: 40).
+    """
+
+    size_shares_percent: tuple[float, ...] = Field(default=HOUSEHOLD_SIZE_SHARES_2010,
+                                                   description="households of 1, 2, … persons (last: that size or more), %")
+    income_year: int = Field(ge=min(DISPOSABLE_INCOME), le=max(DISPOSABLE_INCOME), description="calendar year of income")
+    income_series: Literal[INCOME_SERIES] = "scheme"
+    income_sigma: float = Field(default=0.834, gt=0, le=3, description="log-sd of per-capita income between households")
+    basis: Literal["income", "capacity_to_pay"] = "capacity_to_pay"
+    threshold_percent: float = Field(default=40.0, gt=0, le=100, description="catastrophic above this % of the basis")
+    subsistence_per_capita: float = Field(default=0.0, ge=0, allow_inf_nan=False,
+                                          description="subsistence spending, yuan per person-year (capacity to pay)")
+    out_of_pocket: Literal["total", "compliant"] = Field(
+        default="total", description="total out-of-pocket (incl. non-compliant) or compliant only")
+
+    @model_validator(mode="after")
+    def _shares(self) -> "Households":
+        v = self.size_shares_percent
+        if not v or len(v) > 20 or any(not math.isfinite(x) or x < 0 for x in v) or sum(v) <= 0:
+            raise ValueError("@size_shares_percent: 1-20 values >= 0, not all zero (households of 1, 2, … persons)")
+        if self.basis == "capacity_to_pay" and self.subsistence_per_capita == 0:
+            raise ValueError("@subsistence_per_capita: basis = \"capacity_to_pay\" needs it (yuan per person-year, > 0)")
+        return self

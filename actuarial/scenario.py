@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 
 from . import tables
-from .rules_schema import Drivers, Indexed, MedicalAssistance
+from .rules_schema import Drivers, Households, Indexed, MedicalAssistance
 
 SCHEMES = ("urban", "ncms", "merged")
 """Basic schemes: urban residents (城镇居民医保), rural NCMS (新农合), merged (城乡居民医保)."""
@@ -656,6 +656,8 @@ class Scenario(_Model):
     """Multi-year drivers of the contract term (:mod:`actuarial.projection`)."""
     medical_assistance: MedicalAssistance | None = None
     """Medical assistance (医疗救助), the third layer after CII (:mod:`actuarial.assistance`)."""
+    households: Households | None = None
+    """Households for catastrophic health expenditure against income (:mod:`actuarial.households`)."""
 
     @model_validator(mode="before")
     @classmethod
