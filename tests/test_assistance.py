@@ -62,7 +62,7 @@ def exact_three_layers(sc, step=10.0, n_points=1 << 16):
     return ma_total, cii_total
 
 
-@pytest.mark.parametrize("engine", ["brute", "fast"])
+@pytest.mark.parametrize("engine", ["brute", "fast", "gpu"])
 def test_three_layers_match_exact(engine):
     sc = three_layer()
     res = simulate(sc, years=3, seed=5, progress=False, engine=engine, floor=assistance_floor(sc))

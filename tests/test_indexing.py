@@ -131,7 +131,7 @@ def test_cli_exit_2_on_bad_indexed_value(tmp_path, capsys):
 
 
 # --------------------------------------------------------------------------- exact cross-check over a contract
-@pytest.mark.parametrize("engine", ["brute", "fast"])
+@pytest.mark.parametrize("engine", ["brute", "fast", "gpu"])
 def test_indexed_deductible_over_a_contract_matches_exact(engine):
     """Each contract year is simulated with that year's deductible (25 % of the prior year's rural income:
     3,091 / 3,358 / 3,654 yuan) and cost trend; claims per capita match the exact method year by year."""
