@@ -27,7 +27,9 @@ from .rules_schema import SCHEME_SERIES, Indexed
 # (yuan path, Indexed field that sets it)
 _TARGETS = (("cii.deductible", "deductible_income_percent"),
             ("cii.poor_deductible", "poor_deductible_income_percent"),
+            ("medical_assistance.deductible", "assistance_deductible_income_percent"),
             ("funding.basic_fund_per_capita", "basic_fund"))
+_INCOME_TARGETS = _TARGETS[:3]
 
 
 def _error(field: str, message: str) -> ValueError:
@@ -65,32 +67,36 @@ def resolve_raw(data: Any) -> Any:
         if ("basic_fund" in raw or "basic_fund_base" in raw) and isinstance(data.get("funding"), dict):
             data["funding"].setdefault("basic_fund_per_capita", {s: 1.0 for s in SCHEME_SERIES})
         return data
-    cii = data.setdefault("cii", {})
-    funding = data.setdefault("funding", {})
+    data.setdefault("cii", {})
+    data.setdefault("funding", {})
     population = data.get("population") if isinstance(data.get("population"), Mapping) else {}
     schemes = population.get("scheme_shares") or {"merged": 1.0}
-    if not isinstance(cii, dict) or not isinstance(funding, dict):
+    if spec.assistance_deductible_income_percent is not None and not isinstance(data.get("medical_assistance"), dict):
+        raise _error("medical_assistance", "missing; indexed.assistance_deductible_income_percent needs a "
+                     "[medical_assistance] section")
+    if not isinstance(data["cii"], dict) or not isinstance(data["funding"], dict):
         return data
     for path, field in _TARGETS:
         section, key = path.split(".")
-        target = cii if section == "cii" else funding
         if getattr(spec, field) is None and not (field == "basic_fund" and spec.indexes_funding):
             continue
+        target = data[section]
         if key in target and target[key] not in (None, {}):
             source = "basic_fund / basic_fund_base" if field == "basic_fund" else field
             raise _error(path, f"given both in yuan and as indexed.{source}; give one of them")
-    if spec.deductible_income_percent is not None or spec.poor_deductible_income_percent is not None:
+    if any(getattr(spec, field) is not None for _, field in _INCOME_TARGETS):
         series = income_series_for(spec, schemes)
         try:
             income = per_capita_income(series, spec.income_year, spec.income_growth_percent)
         except TableYearError as err:
             raise _error("indexed.base_year", f"contract year {spec.contract_year} (calendar {spec.calendar_year}) "
                          f"needs the prior year's income: {err}; use indexed.income_growth_percent") from None
-        for path, field in _TARGETS[:2]:
+        for path, field in _INCOME_TARGETS:
             if getattr(spec, field) is not None:
-                cii[path.split(".")[1]] = round(income * getattr(spec, field) / 100, 2)
+                section, key = path.split(".")
+                data[section][key] = round(income * getattr(spec, field) / 100, 2)
     if spec.indexes_funding:
-        funding["basic_fund_per_capita"] = _basic_fund(spec, schemes)
+        data["funding"]["basic_fund_per_capita"] = _basic_fund(spec, schemes)
     return data
 
 

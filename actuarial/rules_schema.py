@@ -35,8 +35,8 @@ class Indexed(_Model):
     Contract year ``k`` (1 = the first) falls in calendar year ``base_year + k − 1``; a deductible
     indexed on income uses the *prior* calendar year's per-capita disposable income (上年度居民人均
     可支配收入, as every policy text does), basic funding the same year's. The yuan values are
-    written into ``cii.deductible``, ``cii.poor_deductible`` and ``funding.basic_fund_per_capita``
-    when the scenario is loaded (for ``contract_year``); :func:`actuarial.indexing.for_contract_year`
+    written into ``cii.deductible``, ``cii.poor_deductible``, ``medical_assistance.deductible`` and
+    ``funding.basic_fund_per_capita`` when the scenario is loaded (for ``contract_year``); :func:`actuarial.indexing.for_contract_year`
     resolves another year. Tables: :mod:`actuarial.income`.
 
     >>> Indexed(base_year=2020, deductible_income_percent=50).income_year
@@ -50,6 +50,9 @@ class Indexed(_Model):
         default=None, gt=0, le=1000, allow_inf_nan=False, description="CII deductible (起付线), % of prior-year per-capita disposable income")
     poor_deductible_income_percent: float | None = Field(
         default=None, gt=0, le=1000, allow_inf_nan=False, description="CII deductible for the poor, % of prior-year per-capita disposable income")
+    assistance_deductible_income_percent: float | None = Field(
+        default=None, ge=0, le=1000, allow_inf_nan=False,
+        description="medical assistance deductible, % of prior-year per-capita disposable income")
     income_growth_percent: float | None = Field(
         default=None, ge=-20, le=50, allow_inf_nan=False,
         description="ASSUMPTION: income growth, % a year, for years after the income table's last")

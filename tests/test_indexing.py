@@ -148,3 +148,16 @@ def test_indexed_deductible_over_a_contract_matches_exact(engine):
     # Teeth: had the deductible stayed at year 1's, year 3 would differ by far more than 3 SE.
     frozen = expected_cii(sc, factors=YearFactors(1.0, 1.08 ** 2), step=10.0, n_points=1 << 16).claims_per_capita
     assert abs(frozen - res.years[2].result.claims_per_capita().value) > 5 * res.years[2].result.claims_per_capita().se
+
+
+def test_consolidated_template_indexes_the_assistance_deductible():
+    sc = load_scenario("scenarios/national_2022_consolidated.toml")
+    # 2021 opinion: at most 5 % of prior-year residents' income: 5 % of 35,128 (2021), then of 36,883 (2022)
+    assert sc.medical_assistance.deductible == pytest.approx(1_756.4)
+    assert for_contract_year(sc, 2).medical_assistance.deductible == pytest.approx(1_844.15)
+    assert (sc.cii.deductible, sc.cii.poor_deductible) == (17_564, 8_782)
+
+
+def test_indexed_assistance_deductible_needs_the_section():
+    with pytest.raises(ScenarioError, match=r"<dict>: medical_assistance: missing; indexed.assistance_deductible_income_percent"):
+        indexed_design({"assistance_deductible_income_percent": 5})
