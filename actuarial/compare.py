@@ -107,6 +107,9 @@ def load_bid(path: str | Path) -> Bid:
     if not base_path.is_file():
         raise _fail(path, "bid.base", f"base scenario {base_path} not found")
     merged = load_scenario(base_path).model_dump(mode="python")
+    from .indexing import unresolve
+
+    unresolve(merged, {f"cii.{k}": v for k, v in data.get("cii", {}).items()} if isinstance(data.get("cii"), dict) else {})
     for table in ("cii", "contract"):
         override = data.get(table, {})
         if not isinstance(override, dict):

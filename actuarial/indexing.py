@@ -4,7 +4,8 @@ This module owns the resolution of :class:`~actuarial.rules_schema.Indexed` into
 the engines read (``cii.deductible``, ``cii.poor_deductible``, ``funding.basic_fund_per_capita``).
 Resolution happens on the raw scenario data, before validation, so a loaded scenario is an
 ordinary one: every engine, the exact method and the solvers work on it unchanged. A file that
-writes both the yuan field and its indexed form is an error (one home per number).
+writes both the yuan field and its indexed form is an error (one home per number), unless they agree
+(as in a dumped scenario validated again).
 
 Hand-worked example (the 2019 national rule, contract year 1 in 2020): deductible 50 % of the
 2019 residents' per-capita disposable income 30,733 = 15,366.5 yuan; the poor 25 % = 7,683.25.
@@ -76,14 +77,14 @@ def resolve_raw(data: Any) -> Any:
                      "[medical_assistance] section")
     if not isinstance(data["cii"], dict) or not isinstance(data["funding"], dict):
         return data
+    given: dict[str, Any] = {}
     for path, field in _TARGETS:
         section, key = path.split(".")
         if getattr(spec, field) is None and not (field == "basic_fund" and spec.indexes_funding):
             continue
         target = data[section]
         if key in target and target[key] not in (None, {}):
-            source = "basic_fund / basic_fund_base" if field == "basic_fund" else field
-            raise _error(path, f"given both in yuan and as indexed.{source}; give one of them")
+            given[path] = target.pop(key)  # checked against the resolved value below (a dumped scenario agrees)
     if any(getattr(spec, field) is not None for _, field in _INCOME_TARGETS):
         series = income_series_for(spec, schemes)
         try:
@@ -97,7 +98,23 @@ def resolve_raw(data: Any) -> Any:
                 data[section][key] = round(income * getattr(spec, field) / 100, 2)
     if spec.indexes_funding:
         data["funding"]["basic_fund_per_capita"] = _basic_fund(spec, schemes)
+    for path, value in given.items():  # a file giving both forms is an error unless they agree
+        section, key = path.split(".")
+        field = dict(_TARGETS)[path]
+        if not _same(value, data[section][key]):
+            source = "basic_fund / basic_fund_base" if field == "basic_fund" else field
+            raise _error(path, f"given both in yuan ({value!r}) and as indexed.{source} "
+                         f"({data[section][key]!r} for contract year {spec.contract_year}); give one of them")
     return data
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return set(a) == set(b) and all(_same(a[k], b[k]) for k in a)
+    try:
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _basic_fund(spec: Indexed, schemes) -> dict[str, float]:

@@ -1,5 +1,7 @@
 """Indexed parameters: tables, resolution to yuan per contract year, bad input, and the exact cross-check."""
 
+from pathlib import Path
+
 import pytest
 
 from actuarial import load_scenario, validate_scenario
@@ -111,7 +113,7 @@ def test_bad_indexed_values_get_one_line(tmp_path, case):
 
 
 def test_yuan_and_indexed_together_is_an_error():
-    with pytest.raises(ScenarioError, match="cii.deductible: given both in yuan and as indexed.deductible_income_percent"):
+    with pytest.raises(ScenarioError, match=r"cii.deductible: given both in yuan \(5000\) and as indexed.deductible_income_percent \(3090.75 for contract year 1\)"):
         indexed_design(cii={"deductible": 5000})
 
 
@@ -161,3 +163,15 @@ def test_consolidated_template_indexes_the_assistance_deductible():
 def test_indexed_assistance_deductible_needs_the_section():
     with pytest.raises(ScenarioError, match=r"<dict>: medical_assistance: missing; indexed.assistance_deductible_income_percent"):
         indexed_design({"assistance_deductible_income_percent": 5})
+
+
+def test_a_dumped_scenario_validates_again_and_a_bid_overrides_the_index(tmp_path):
+    sc = load_scenario(NATIONAL)
+    assert validate_scenario(sc.model_dump(mode="python")) == sc  # both forms present and agreeing
+    from actuarial.compare import load_bid
+
+    bid = tmp_path / "bid.toml"
+    bid.write_text(f'[bid]\nname = "lower deductible"\nbase = "{(Path(NATIONAL).resolve())}"\n'
+                   "[cii]\ndeductible = 10_000\n", encoding="utf-8")
+    b = load_bid(bid)
+    assert b.scenario.cii.deductible == 10_000 and b.scenario.cii.poor_deductible == 7_057  # poor still indexed
