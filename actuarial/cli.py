@@ -64,8 +64,13 @@ def check_new_files(**options: str | None) -> None:
         seen[key] = opt
 
 
-def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "") -> None:
-    """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout."""
+def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "", inputs=None) -> None:
+    """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout;
+    ``xlsx``: a workbook of the tables and ``inputs`` (a scenario or dict) at ``out`` (:mod:`actuarial.excel`)."""
+    if fmt == "xlsx":
+        from .excel import write_xlsx
+
+        return write_xlsx(out, payload, table, inputs)
     if fmt == "json":
         text = json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
@@ -101,7 +106,8 @@ def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
 def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
     """The simulation options plus ``--format`` and ``--out``."""
     add_simulation_options(p, years)
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
+                   help="output format (xlsx: an Excel workbook, needs --out)")
     p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
 
 
@@ -111,6 +117,8 @@ def check_counts(args) -> None:
         value = getattr(args, name, None)
         if value is not None and value < 1:
             raise UserError(f"--{name} must be >= 1 (got {value})")
+    if getattr(args, "format", None) == "xlsx" and not getattr(args, "out", None):
+        raise UserError("--format xlsx writes a workbook: give --out FILE.xlsx")
 
 
 @contextmanager
@@ -153,7 +161,7 @@ def cmd_run(args) -> int:
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
         res = simulate(sc, args.years, args.seed, **kw)
-    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res))
+    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res), inputs=sc)
     return 0
 
 
@@ -175,7 +183,7 @@ def cmd_calibrate(args) -> int:
                    "claims_per_capita": sol.result.claims_per_capita().to_dict()}
         table = pd.DataFrame([{"parameter": sol.parameter, "estimate": sol.value, "ci95_low": sol.ci95[0],
                                "ci95_high": sol.ci95[1], "premium_per_capita": sol.premium}])
-        emit(payload, table, args.format, args.out)
+        emit(payload, table, args.format, args.out, inputs=sc)
         return 0
     res = cal.result
     payload = {"scenario": sc.programme.name, "seed": args.seed, "engine": res.accumulations.engine,
@@ -186,7 +194,7 @@ def cmd_calibrate(args) -> int:
     lo, hi = cal.ci95
     headline = (f"{_headline(res)}\nCalibrated premium ({cal.target}): {cal.premium:.2f} yuan per person-year "
                 f"(95% CI {lo:.2f} to {hi:.2f}); the scenario funds {cal.current_premium:.2f}.")
-    emit(payload, table, args.format, args.out, headline)
+    emit(payload, table, args.format, args.out, headline, inputs=sc)
     return 0
 
 

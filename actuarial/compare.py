@@ -382,7 +382,7 @@ def cmd_compare(args) -> int:
     with engine_options(args) as kw:
         cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
     table = cmp.brief() if args.format == "table" else cmp.ranked()
-    emit(cmp.to_dict(), table, args.format, args.out)
+    emit(cmp.to_dict(), table, args.format, args.out, inputs=cmp.outcomes[0].bid.scenario)
     if args.png:
         import sys
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -82,40 +83,85 @@ def figure_png(fig, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+def figure_block(figure, alt: str, caption: str = "", close: bool = True) -> dict:
+    """A figure block of a section: the Figure (or Axes) as an embedded base64 PNG, closed afterwards by default."""
+    fig = getattr(figure, "figure", figure)
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return {"kind": "figure", "src": f"data:image/png;base64,{data}", "alt": alt, "caption": caption}
+
+
 @dataclass(frozen=True)
-class _Section:
-    title_zh: str
-    title_en: str
-    body: str  # already-escaped HTML
+class Cell:
+    """A table cell: the text shown, the value it sorts by (None: its text) and a CSS class."""
+
+    text: str
+    sort: float | str | None = None
+    cls: str = ""
+    key: str = ""
 
 
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",system-ui,sans-serif;margin:2em auto;
-max-width:1000px;color:#222;line-height:1.5;padding:0 1em}
-h1{border-bottom:3px solid #4C72B0;padding-bottom:.3em}h2{margin-top:2em;color:#4C72B0}
-span[lang=en]{color:#555;font-weight:normal}table{border-collapse:collapse;margin:1em 0;font-size:.92em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right}th{background:#eef2f8}
-td:first-child,th:first-child{text-align:left}img{max-width:100%}.meta{color:#666;font-size:.9em}
-figure{margin:1em 0}figcaption{color:#555;font-size:.9em}
-"""
+@dataclass(frozen=True)
+class Table:
+    """A table for the page: column headers and rows of :class:`Cell`; sortable in the browser."""
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    id: str = ""
+    cls: str = ""
+    row_keys: list[str] | None = None
+    row_classes: list[str] | None = None
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, float_format=format_number, **kw) -> "Table":
+        """A DataFrame's cells formatted (floats by ``float_format``), sorting by their numeric values."""
+        rows = []
+        for rec in frame.itertuples(index=False):
+            cells = []
+            for v in rec:
+                if isinstance(v, (float, np.floating)):
+                    cells.append(Cell(float_format(v), float(v) if v == v else None))
+                elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                    cells.append(Cell(str(v), int(v)))
+                else:
+                    cells.append(Cell("—" if v is None else str(v), cls="text"))
+            rows.append(cells)
+        return cls([str(c) for c in frame.columns], rows, **kw)
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader
+
+    # Optional block keys (note, badge, cls, ...) may be absent: the default Undefined renders them as empty.
+    return Environment(loader=PackageLoader("actuarial", "templates"), autoescape=True)
 
 
 class Report:
     """A report page built from sections; :meth:`save` writes one self-contained HTML file.
 
-    Every title is given in Chinese and English; text and tables are escaped.
+    Every title is given in Chinese and English; ``lang`` (``zh``, ``en`` or ``both``, Chinese
+    first) picks the headings shown. The page is rendered with Jinja2 templates
+    (``actuarial/templates``) with autoescaping, so text and tables are escaped.
     """
 
-    def __init__(self, title_zh: str, title_en: str, subtitle: str = ""):
+    def __init__(self, title_zh: str, title_en: str, subtitle: str = "", lang: str = "both"):
+        from .display import check_lang
+
         self.title_zh, self.title_en, self.subtitle = title_zh, title_en, subtitle
-        self.sections: list[_Section] = []
+        self.lang = check_lang(lang)
+        self.sections: list[dict] = []
+
+    def add_section(self, title_zh: str, title_en: str, blocks: list[dict], anchor: str = "") -> "Report":
+        """A section of blocks (dicts with a ``kind``: text, heading, table, figure, figures, weights, list)."""
+        self.sections.append({"title_zh": title_zh, "title_en": title_en, "blocks": blocks, "anchor": anchor})
+        return self
 
     def add_text(self, title_zh: str, title_en: str, text: str) -> "Report":
         """A section of plain text; blank lines separate paragraphs."""
-        paras = [p.strip() for p in str(text).split("\n\n") if p.strip()]
-        body = "".join(f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paras)
-        self.sections.append(_Section(title_zh, title_en, body))
-        return self
+        return self.add_section(title_zh, title_en, [text_block(text)])
 
     def add_table(self, title_zh: str, title_en: str, table: pd.DataFrame, note: str = "",
                   float_format=format_number, index: bool = False) -> "Report":
@@ -124,41 +170,23 @@ class Report:
         ``float_format`` is a function of a float, or a format string such as ``"{:,.2f}"``.
         """
         fmt = float_format.format if isinstance(float_format, str) else float_format
-        shown = table.rename(columns={c: COLUMN_LABELS.get(c, c) for c in table.columns})
-        html = shown.to_html(index=index, escape=True, na_rep="—", border=0,
-                             float_format=fmt)
-        body = html + (f'<p class="meta">{escape(note)}</p>' if note else "")
-        self.sections.append(_Section(title_zh, title_en, body))
-        return self
+        frame = table.reset_index() if index else table
+        shown = frame.rename(columns={c: COLUMN_LABELS.get(c, c) for c in frame.columns})
+        return self.add_section(title_zh, title_en,
+                                [{"kind": "table", "table": Table.from_frame(shown, fmt), "note": note}])
 
     def add_figure(self, title_zh: str, title_en: str, figure, caption: str = "", close: bool = True) -> "Report":
         """A section with a matplotlib Figure or Axes, embedded as a base64 PNG (closed afterwards by default)."""
-        fig = getattr(figure, "figure", figure)
-        data = base64.b64encode(figure_png(fig)).decode("ascii")
-        if close:
-            import matplotlib.pyplot as plt
-
-            plt.close(fig)
-        alt = escape(f"{title_en}", quote=True)
-        cap = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-        self.sections.append(_Section(title_zh, title_en,
-                                      f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{cap}</figure>'))
-        return self
+        return self.add_section(title_zh, title_en, [figure_block(figure, title_en, caption, close)])
 
     def to_html(self) -> str:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        parts = [
-            "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-            f"<title>{escape(self.title_zh)} {escape(self.title_en)}</title><style>{_CSS}</style></head><body>",
-            f"<h1>{bilingual(self.title_zh, self.title_en)}</h1>",
-        ]
-        if self.subtitle:
-            parts.append(f"<p>{escape(self.subtitle)}</p>")
-        parts.append(f'<p class="meta">actuarial {escape(__version__)} · {escape(stamp)}</p>')
-        for s in self.sections:
-            parts.append(f"<section><h2>{bilingual(s.title_zh, s.title_en)}</h2>{s.body}</section>")
-        parts.append("</body></html>")
-        return "\n".join(parts)
+        from .display import label
+
+        return _env().get_template("report.html.j2").render(
+            lang=self.lang, title_zh=self.title_zh, title_en=self.title_en, subtitle=self.subtitle,
+            version=__version__, stamp=stamp, sections=self.sections,
+            sort_hint=label("点击排序", "click to sort", self.lang))
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path``; refuses to overwrite an existing file."""
@@ -172,6 +200,12 @@ class Report:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+def text_block(text: str, cls: str = "") -> dict:
+    """A text block: blank lines separate paragraphs, single newlines break lines (all escaped by the template)."""
+    paras = [p.strip() for p in str(text).split("\n\n") if p.strip()]
+    return {"kind": "text", "paragraphs": [p.split("\n") for p in paras], "cls": cls}
 
 
 # --------------------------------------------------------------------------- content for scenarios
@@ -259,6 +293,7 @@ def add_fit(report: Report, fit) -> Report:
 
 
 TITLE = ("大病保险精算测算报告", "Critical illness insurance actuarial report")
+BID_TITLE = ("大病保险招标评审报告", "Critical illness insurance: tender evaluation report")
 
 
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
@@ -305,25 +340,56 @@ def cmd_report(args) -> int:
     from .cli import UserError, check_new_files, engine_options, scenario_from_args
     from .scenario import read_toml, validate_scenario
 
-    check_new_files(out=args.out)
+    check_new_files(out=args.out, xlsx=args.xlsx)
     out = Path(args.out)
     parsed = [(path, read_toml(Path(path), "scenario")) for path in args.scenarios]  # bid files have a [bid] table
     bids = [path for path, data in parsed if "bid" in data]
     scenarios = [scenario_from_args(args, validate_scenario(data, source=path)) for path, data in parsed
                  if "bid" not in data]
-    rep = Report(*TITLE, subtitle=f"{args.years} simulated years, seed {args.seed}")
+    if args.xlsx and not bids:
+        raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
+    title = BID_TITLE if bids and not scenarios else TITLE
+    from .display import label
+
+    rep = Report(*title, subtitle=label(f"{args.years} 个模拟年，随机种子 {args.seed}",
+                                        f"{args.years} simulated years, seed {args.seed}", args.lang), lang=args.lang)
+    tables = {}
     with engine_options(args) as kw:
         if bids:
-            from .compare import compare_bids
+            from .bidreport import add_bid_report, workbook_tables
+            from .bidstats import robustness
+            from .compare import compare_bids, parse_weights
 
-            add_comparison(rep, compare_bids(bids, args.years, args.seed, size=args.size, **kw))
+            cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
+            robust = robustness(cmp, **kw)
+            add_bid_report(rep, cmp, robust, command=_command(args))
+            tables = workbook_tables(cmp, robust)
+            inputs = cmp.outcomes[0].bid.scenario
         scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
+    if args.xlsx:
+        from .excel import write_workbook
+
+        write_workbook(args.xlsx, tables, inputs=inputs,
+                       settings={"seed": args.seed, "years": args.years, "size": args.size, "lang": args.lang})
+        print(f"wrote {args.xlsx}", file=sys.stderr)
     try:
         rep.save(out)
     except FileExistsError as err:
         raise UserError(str(err)) from None
     print(f"wrote {out}", file=sys.stderr)
     return 0
+
+
+def _command(args) -> str:
+    """The command line that reproduces the report's numbers (written from the parsed options, not argv)."""
+    import shlex
+
+    parts = ["actuarial", "report", *args.scenarios, "--seed", str(args.seed), "--years", str(args.years)]
+    for opt in ("size", "weights"):
+        if getattr(args, opt) is not None:
+            parts += [f"--{opt}", str(getattr(args, opt))]
+    parts += ["--engine", args.engine, "--lang", args.lang, "--out", "REPORT.html"]
+    return " ".join(shlex.quote(p) for p in parts)
 
 
 def add_parser(subparsers) -> None:
@@ -334,5 +400,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
                                                 "to compare on one simulated population")
     p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
+    p.add_argument("--lang", choices=("zh", "en", "both"), default="both",
+                   help="headings and chart labels: Chinese, English or both, Chinese first (default %(default)s)")
+    p.add_argument("--weights", default=None, help="committee weights for bids, criterion=w,... (default equal)")
+    p.add_argument("--xlsx", default=None, help="also write the bid comparison's tables to this Excel workbook "
+                                                "(never overwrites)")
     add_simulation_options(p)
     p.set_defaults(func=cmd_report)

@@ -646,7 +646,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threads", action="store_true", help="thread workers instead of processes")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
     p.add_argument("--plot", default=None, help="write a tornado chart (tornado) or heat map (grid of 2) to this PNG")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
+                   help="output format (xlsx: an Excel workbook, needs --out)")
     p.add_argument("--out", default=None, help="write the table / JSON to this file (never overwrites)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -666,7 +667,7 @@ def cmd_sweep(args) -> int:
     payload = {"sweep": str(args.sweep), "design": sweep.design, "points": int(res.table.point.nunique()),
                "years": sweep.years, "seed": sweep.seed, "common_random_numbers": sweep.crn,
                "directory": str(directory), "results": res.table.to_dict("records")}
-    emit(payload, res.summary(), args.format, args.out)
+    emit(payload, res.summary(), args.format, args.out, inputs=sweep.definition())
     return 0
 
 
