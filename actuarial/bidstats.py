@@ -32,9 +32,6 @@ import pandas as pd
 from . import rng as rngmod
 from .results import Estimate, Z95
 
-BOOTSTRAP_STREAM = rngmod.stream_id("bid_report_bootstrap")
-"""Random stream of the year resampling (its own key: it shifts no simulation draw)."""
-
 UNITS: dict[str, str] = {
     "fund_outlay_per_capita": "yuan", "returned_surplus_per_capita": "yuan", "bond_forfeited_per_capita": "yuan",
     "fund_loss_share_per_capita": "yuan", "prob_fund_covers_loss": "percent", "insurer_result_per_capita": "yuan",
@@ -137,7 +134,7 @@ def paired_difference(cmp, i: int, j: int, metric: str, n_boot: int = 2000) -> E
 
 def resample_years(cmp, n_boot: int = 2000) -> np.ndarray:
     """(n_boot, years) indices of simulated years drawn with replacement, one draw shared by all bids."""
-    gen = rngmod.generator(cmp.seed, BOOTSTRAP_STREAM)
+    gen = rngmod.generator_for("bid_report.bootstrap", cmp.seed)
     return gen.integers(0, cmp.years, size=(n_boot, cmp.years))
 
 
