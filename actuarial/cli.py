@@ -24,7 +24,7 @@ from . import __version__
 from .rng import BLOCK_SIZE
 from .scenario import ScenarioError, load_scenario
 
-COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep")
+COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep", "actuarial.backtest")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 

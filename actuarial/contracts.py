@@ -30,8 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .credibility import Credibility, buhlmann_straub
 from .cii import min_deductible
 from .crn import heavy_differences, paired_engine
+from .driver import choose_engine
 from .engine import accumulate
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
@@ -54,6 +56,7 @@ class ContractYear:
     result: SimulationResult  # the year simulated under the design in force
     price_factor: np.ndarray  # premium multiplier per path from repricing (1 = the tender premium)
     settlement: Settlement
+    credibility: Credibility | None = None  # Bühlmann–Straub Z and inputs behind next year's price, if used
 
 
 def design_in_force(contract: Contract, year: int) -> dict:
@@ -65,7 +68,8 @@ def design_in_force(contract: Contract, year: int) -> dict:
     return changes
 
 
-def reprice(contract: Contract, factor: np.ndarray, cum_claims: np.ndarray, cum_premium: np.ndarray) -> np.ndarray:
+def reprice(contract: Contract, factor: np.ndarray, cum_claims: np.ndarray, cum_premium: np.ndarray,
+            z: np.ndarray | float | None = None) -> np.ndarray:
     """Next year's premium factor per path from the cumulative loss ratio (see :class:`~actuarial.scenario.Repricing`).
 
     >>> from actuarial.scenario import Contract
@@ -77,7 +81,8 @@ def reprice(contract: Contract, factor: np.ndarray, cum_claims: np.ndarray, cum_
     if rule is None:
         return factor
     target = (rule.target_loss_ratio_percent or 100 - contract.combined_fee_rate_percent) / 100
-    change = rule.credibility_percent / 100 * (cum_claims / cum_premium / target - 1)
+    z = rule.credibility_percent / 100 if z is None else z  # z: Bühlmann–Straub credibility per path
+    change = z * (cum_claims / cum_premium / target - 1)
     return factor * (1 + np.clip(change, -rule.max_decrease_percent / 100, rule.max_increase_percent / 100))
 
 
@@ -93,27 +98,35 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
     factor = np.ones(years)
     cum_claims = np.zeros(years)
     cum_premium = np.zeros(years)
+    history: list[tuple[np.ndarray, np.ndarray]] = []  # (claims, premium) per contract year, per path
     out: list[ContractYear] = []
+    in_force_by_year = {}
     for year in range(1, contract.years + 1):
         changes = design_in_force(contract, year)
         try:
-            in_force = scenario.replace(**changes) if changes else scenario
+            in_force_by_year[year] = (changes, scenario.replace(**changes) if changes else scenario)
         except ScenarioError as err:
             raise ScenarioError(f"contract.policy_changes (contract year {year}): {err}") from None
-        cii = in_force.cii
-        floor = min(min_deductible(base_cii), min_deductible(cii))
-
+    # One floor and one engine for the whole term: every contract year then draws the same people
+    # (an engine picked per year would price year 2 on another sample of the population).
+    floor = min(min_deductible(sc.cii) for _, sc in in_force_by_year.values())
+    heavy_years = {y: f for y, (_, sc) in in_force_by_year.items() if (f := heavy_differences(sc.cii, base_cii))}
+    asked = accumulate_kw.get("engine", "auto")
+    if heavy_years and asked == "fast":
         # A change to a field the heavy pass reads (e.g. a wider disease scope) needs its own pass;
         # with the brute and GPU engines the same seed draws the same episodes, so the policy loss is
         # still a paired difference. The fast engine's draws depend on those fields, so it cannot pair.
-        fields = heavy_differences(cii, base_cii)
-        reads_heavy = bool(fields)
-        if reads_heavy and accumulate_kw.get("engine", "auto") == "fast":
-            raise ValueError(
-                f"contract.policy_changes (contract year {year}) change cii {fields}, which the fast engine's "
-                "draws depend on, so the policy loss would not be a paired difference; use engine='brute' "
-                "(or 'gpu') for this contract")
-        kw = {**accumulate_kw, "engine": paired_engine(accumulate_kw.get("engine", "auto"), 2 if reads_heavy else 1)}
+        year, fields = next(iter(heavy_years.items()))
+        raise ValueError(
+            f"contract.policy_changes (contract year {year}) change cii {fields}, which the fast engine's "
+            "draws depend on, so the policy loss would not be a paired difference; use engine='brute' "
+            "(or 'gpu') for this contract")
+    engine = choose_engine(scenario, floor, paired_engine(asked, 2 if heavy_years else 1))
+    kw = {**accumulate_kw, "engine": engine}
+    for year in range(1, contract.years + 1):
+        changes, in_force = in_force_by_year[year]
+        cii = in_force.cii
+        reads_heavy = year in heavy_years
 
         def run(sc: Scenario):
             return accumulate(sc, years, seed, floor=floor, contract_year=year - 1, progress=progress, **kw)
@@ -126,11 +139,27 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
             base_res = evaluate(run(scenario), base_cii) if reads_heavy else res.with_design(base_cii)
             extra = np.maximum(claims - base_res.yearly("claims"), 0.0)
         premium = res.yearly("premium") * factor
-        out.append(ContractYear(year, changes, res, factor, settle(contract, premium, claims, extra, score)))
         cum_claims = cum_claims + claims
         cum_premium = cum_premium + premium
-        factor = reprice(contract, factor, cum_claims, cum_premium)
+        history.append((claims, premium))
+        cred, z = _credibility(contract, history)
+        out.append(ContractYear(year, changes, res, factor, settle(contract, premium, claims, extra, score), cred))
+        factor = reprice(contract, factor, cum_claims, cum_premium, z)
     return ContractResult(scenario, int(seed), int(years), tuple(out))
+
+
+def _credibility(contract: Contract, history) -> tuple[Credibility | None, np.ndarray | None]:
+    """Bühlmann–Straub Z per path from the yearly loss ratios so far (None: the fixed weight applies)."""
+    rule = contract.repricing
+    if rule is None or rule.credibility_method != "buhlmann_straub":
+        return None, None
+    claims = np.stack([c for c, _ in history], axis=1)
+    premium = np.stack([p for _, p in history], axis=1)
+    if claims.shape[1] < 2 or claims.shape[0] < 2:
+        return None, np.zeros(claims.shape[0])  # one year: year-to-year noise unknown, no credibility yet
+    target = (rule.target_loss_ratio_percent or 100 - contract.combined_fee_rate_percent) / 100
+    cred = buhlmann_straub(claims / premium, premium, collective=target)
+    return cred, cred.z
 
 
 @dataclass(frozen=True)

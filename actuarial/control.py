@@ -34,7 +34,8 @@ multinomial cell counts), from the exact per-cell E[X]. With systemic shocks
 each year has its own E[X | shock], so the control is not used (None).
 
 >>> from actuarial import load_scenario, simulate
->>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 200_000})
+>>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 200_000,
+...                                                                    "basic.annual_cap": 1e9})  # X is before the cap
 >>> res = simulate(sc, years=2, seed=1, engine="fast")
 >>> raw = res.ratio("claims", "people", controlled=False)
 >>> bool(res.claims_per_capita().se < raw.se / 5)      # same draws, far tighter

@@ -267,7 +267,7 @@ class EpisodeStream(_Model):
     female_factor: float = Field(default=1.0, gt=0, le=10)
     scheme_factor: dict[Scheme, float] = Field(default_factory=dict)
     level_mix: dict[Level, float] = Field(
-        default_factory=lambda: {"primary": 0.35, "secondary": 0.40, "tertiary": 0.20, "out_of_area": 0.05}
+        default_factory=lambda: dict(tables.ADMISSION_LEVEL_MIX)
     )
     severity: dict[Level, SeveritySpec]
 
@@ -599,12 +599,18 @@ class Repricing(_Model):
 
     factor(t+1) = factor(t) × (1 + clip(Z × (experience loss ratio / target − 1), −max_decrease, +max_increase)),
     with credibility Z = ``credibility_percent`` / 100 and the experience loss ratio
-    cumulative claims / cumulative premium of the contract to date.
+    cumulative claims / cumulative premium of the contract to date. With ``credibility_method =
+    "buhlmann_straub"`` Z is instead estimated (:mod:`actuarial.credibility`) from the yearly loss
+    ratios so far, the simulated paths as pools, premium as weights: Z > 0 only where the paths'
+    experience differs by more than year-to-year noise explains (0 in the first year).
     """
 
     target_loss_ratio_percent: float | None = Field(default=None, gt=0, le=200,
                                                     description="default: 100 − combined fee rate")
     credibility_percent: Percent = 50.0
+    credibility_method: Literal["fixed", "buhlmann_straub"] = Field(
+        default="fixed", description="fixed: Z = credibility_percent; buhlmann_straub: Z estimated each year "
+                                     "(actuarial.credibility) from the simulated paths' yearly loss ratios")
     max_increase_percent: Percent = 10.0
     max_decrease_percent: Percent = 10.0
 

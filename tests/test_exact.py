@@ -25,7 +25,12 @@ def design(streams=None, cii=None, basic=None, population=None, compliant=None, 
                                            "severity": {"tertiary": ln}}],
                    "compliant_percent": compliant or {"primary": 95, "secondary": 90, "tertiary": 85, "out_of_area": 75},
                    "category_b_percent": 0, "category_c_percent": 0, **(claims or {})},
-        "basic": {"annual_cap": 1e9, **(basic or {})},
+        # Basic terms pinned here (not the default tables'), so these hand-worked cases stay as worked.
+        "basic": {"annual_cap": 1e9, "inpatient": {"primary": {"deductible": 200, "coinsurance_percent": 90},
+                                                   "secondary": {"deductible": 500, "coinsurance_percent": 75},
+                                                   "tertiary": {"deductible": 1000, "coinsurance_percent": 60},
+                                                   "out_of_area": {"deductible": 1500, "coinsurance_percent": 45}},
+                  **(basic or {})},
         "cii": {"deductible": 3000, "tiers": [{"above": 0, "rate_percent": 50}], **(cii or {})},
     }
     return validate_scenario(sc)

@@ -36,13 +36,18 @@ def test_scenario_is_documented(name):
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_scenario_is_plausible_at_100_thousand(name):
-    """Loss ratio (claims / premium) within 0.55-1.15 at 10^5 insured, 5 simulated years (SE about 0.03)."""
+def test_scenario_simulates_with_a_meaningful_se(name):
+    """Each file simulates at 10^5 insured with a loss ratio known to within a few percent of itself.
+
+    No range is imposed on the loss ratio itself: the claims inputs come from published statistics
+    (actuarial/tables.py), so a scenario may show a loss or a large surplus; actuarial.backtest sets
+    its outputs beside published figures instead.
+    """
     sc = load_scenario(SCENARIOS / name).replace(**{"population.size": 100_000})
     res = simulate(sc, years=5, seed=2024, progress=False)
     lr = res.loss_ratio()
-    assert 0.55 < lr.value < 1.15, f"{name}: loss ratio {lr.value:.3f} (se {lr.se:.3f})"
-    assert 0 < lr.se < 0.1
+    assert 0 < lr.value < 10, f"{name}: loss ratio {lr.value:.3f} (se {lr.se:.3f})"
+    assert 0 < lr.se < 0.1 * lr.value
 
 
 def test_default_county_calibrates_at_its_own_size():

@@ -1,0 +1,241 @@
+"""Back-test: the model's outputs beside published figures, with source, year, tolerance and pass/fail.
+
+A scenario is run on a sample of its population (a few simulated years of at most
+``size`` people) and tabulated episode by episode, so that figures the engine does
+not keep (admissions by hospital level, the basic fund's share of compliant
+inpatient cost, the total cost of CII beneficiaries) can be set beside national
+statistics. Nothing here changes the model: where it misses, the row says so.
+
+Each row has ``metric``, ``model`` (estimate and Monte Carlo standard error, over
+(simulated year, block) units), ``published`` (the figure), ``source``, ``year``,
+``tolerance`` (the accepted interval, in the metric's unit) and
+``within_tolerance``. The published figures are national, all-payer averages of
+their year; a scenario describes one programme in one year, so a miss is
+information about the scenario *or* the tables, never a reason to tune either.
+
+Money comparisons are made at the prices of the figure's year: the model's cost
+per admission is moved from the scenario's ``programme.year`` to the figure's
+year with the scenario's own ``claims.cost_trend_percent``.
+
+This module owns the back-test and its table of published figures. It reuses the
+model's rules (:mod:`actuarial.claims`, :mod:`actuarial.basic`, :mod:`actuarial.cii`)
+and does not restate any of them.
+
+>>> from actuarial.scenario import load_scenario
+>>> rows = backtest(load_scenario("scenarios/default_county.toml"), size=20_000, years=2, seed=1)
+>>> sorted(rows[0])[:4]
+['metric', 'model', 'note', 'published']
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import basic as basicmod
+from . import cii as ciimod
+from . import rng as rngmod
+from .claims import simulate_episodes, year_factors
+from .population import population_block
+from .results import Estimate, ratio_estimate
+from .scenario import LEVELS, LOCATIONS, Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published figure: value (or range), unit, source, year and the accepted interval."""
+
+    metric: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    year: int
+    note: str = ""
+
+
+PUBLISHED: tuple[Published, ...] = (
+    Published("admissions_per_100", 17.6, 17.6 * 0.85, 17.6 * 1.15, "admissions per 100 person-years",
+              "National Health Statistical Bulletin 2017 (国家卫生健康事业发展统计公报): annual inpatient rate 17.6 %",
+              2017, "all payers and all ages; 18.2 % in 2018. Tolerance ±15 %."),
+    Published("cost_per_admission_tertiary", 13_100, 13_100 * 0.8, 13_100 * 1.2, "yuan per admission",
+              "China Health Statistics Yearbook 2017: cost per admission, tertiary hospitals", 2016,
+              "all payers; model moved to 2016 prices with the scenario's cost trend. Tolerance ±20 %."),
+    Published("cost_per_admission_secondary", 5_600, 5_600 * 0.8, 5_600 * 1.2, "yuan per admission",
+              "China Health Statistics Yearbook 2017: cost per admission, secondary hospitals", 2016,
+              "as above. Tolerance ±20 %."),
+    Published("cost_per_admission_primary", 1_600, 1_600 * 0.8, 1_600 * 1.2, "yuan per admission",
+              "China Health Statistics Yearbook 2017: cost per admission, township health centres", 2016,
+              "the model's primary level is township centres and first-level hospitals. Tolerance ±20 %."),
+    Published("cost_per_admission", 8_605, 8_605 * 0.8, 8_605 * 1.2, "yuan per admission",
+              "National Health and Family Planning Statistical Bulletin 2016: hospitals' cost per admission 8,604.7",
+              2016, "hospitals only (no township centres), all payers; the model's figure is over all levels "
+                    "and streams, so it should sit somewhat below. Tolerance ±20 %."),
+    Published("basic_reimbursement_of_compliant_percent", 75.0, 70.0, 80.0, "% of compliant inpatient cost",
+              "policy-scope inpatient payment ratio target for residents, '75 % 左右' "
+              "(shared/seeds/004, line 25, Guangdong, end of the 12th five-year plan)", 2015,
+              "a target, not an outturn; accepted 70-80 %."),
+    Published("cii_beneficiaries_per_10k", 17.0, 16.0, 18.0, "beneficiaries per 10,000 insured per year",
+              "national CII figures for 2014 as cited in issue 12 (about 16-18 per 10,000 insured, deductibles "
+              "near annual income); the original publication was not re-checked", 2014,
+              "comparable only for designs with deductibles near annual income, all diseases."),
+    Published("cii_benefit_per_beneficiary", 7_138, 7_138 * 0.75, 7_138 * 1.25, "yuan per beneficiary",
+              "national CII average benefit per beneficiary, 2013, as cited in issue 12 (original not re-checked)",
+              2013, "model moved to 2013 prices with the scenario's cost trend. Tolerance ±25 %."),
+    Published("reimbursement_rise_points", 14.0, 5.0, 23.0, "percentage points of beneficiaries' total cost",
+              "rise in the reimbursement ratio of CII beneficiaries, four cities, 2014, as cited in issue 12 "
+              "(+5 to +23 points; original not re-checked)", 2014,
+              "CII paid / beneficiaries' total medical cost; accepted: the published range."),
+)
+"""The published figures the back-test compares with (one home: the README and notebook read this)."""
+
+
+def _price_move(scenario: Scenario, to_year: int) -> float:
+    """Multiplier taking the scenario's money from its ``programme.year`` to ``to_year`` with its cost trend."""
+    year = scenario.programme.year
+    if year is None:
+        return 1.0
+    return (1 + scenario.claims.cost_trend_percent / 100) ** (to_year - year)
+
+
+def tabulate(scenario: Scenario, size: int = 131_072, years: int = 4, seed: int = 0) -> dict[str, np.ndarray]:
+    """Per (simulated year, block) totals of what the back-test compares, from an episode-level pass.
+
+    Returns arrays of shape (years, blocks): ``people``; inpatient ``admissions``,
+    ``cost`` and ``compliant``, ``basic_paid`` (yuan), and per level
+    ``admissions_<level>`` / ``cost_<level>``; CII ``beneficiaries``, ``cii_paid`` and the
+    beneficiaries' total medical cost ``beneficiary_cost`` (yuan).
+    """
+    sc = scenario.replace(**{"population.size": int(min(size, scenario.population.size))})
+    nb = rngmod.n_blocks(sc.population.size)
+    cii = sc.cii
+    streams = sc.claims.streams
+    inpatient_s = np.array([s.setting == "inpatient" for s in streams])
+    in_scope = np.array([cii.covers(s.disease) for s in streams])
+    factor = ciimod.claims_eligible_factor(cii, sc.claims)
+    keys = (["people", "admissions", "cost", "compliant", "basic_paid", "beneficiaries", "cii_paid", "beneficiary_cost"]
+            + [f"{k}_{lvl}" for lvl in LEVELS for k in ("admissions", "cost")])
+    out = {k: np.zeros((years, nb)) for k in keys}
+    k_loc = len(LOCATIONS)
+    for b in range(nb):
+        people = population_block(sc.population, seed, b)
+        n = len(people)
+        for y in range(years):
+            ep = simulate_episodes(sc, people, seed, y, b, year_factors(sc, seed, y))
+            inp = inpatient_s[ep.stream]
+            paid_u, ded_part = basicmod.episode_payments(sc.basic, ep.compliant, ep.level, inp)
+            paid = basicmod.apply_annual_cap(sc.basic, paid_u, ep.person, n)
+            # the CII accumulation, as the engine forms it (actuarial.engine.simulate_block)
+            toward = ep.compliant - paid - (0.0 if cii.includes_basic_deductible else ded_part)
+            cov = in_scope[ep.stream]
+            by_loc = np.bincount(ep.person[cov] * k_loc + ep.location[cov], weights=toward[cov],
+                                 minlength=n * k_loc).reshape(n, k_loc)
+            pay = ciimod.benefit(cii, by_loc, people.poor, factor)
+            got = pay > 0
+            cost_person = np.bincount(ep.person, weights=ep.cost, minlength=n)
+            o = {"people": n, "admissions": inp.sum(), "cost": ep.cost[inp].sum(),
+                 "compliant": ep.compliant[inp].sum(), "basic_paid": paid[inp].sum(),
+                 "beneficiaries": got.sum(), "cii_paid": pay.sum(), "beneficiary_cost": cost_person[got].sum()}
+            for li, lvl in enumerate(LEVELS):
+                sel = inp & (ep.level == li)
+                o[f"admissions_{lvl}"] = sel.sum()
+                o[f"cost_{lvl}"] = ep.cost[sel].sum()
+            for k, v in o.items():
+                out[k][y, b] = v
+    return out
+
+
+def _model(t: dict[str, np.ndarray], metric: str, scenario: Scenario, year: int) -> Estimate:
+    """The model's value of ``metric`` from :func:`tabulate`'s totals, with its SE."""
+    def r(num: str, den: str, per: float = 1.0) -> Estimate:
+        if t[den].sum() == 0:
+            return Estimate(math.nan, math.nan)
+        return ratio_estimate(t[num].ravel(), t[den].ravel()).scaled(per)
+
+    move = _price_move(scenario, year)
+    if metric == "admissions_per_100":
+        return r("admissions", "people", 100)
+    if metric.startswith("cost_per_admission_"):
+        lvl = metric.removeprefix("cost_per_admission_")
+        return r(f"cost_{lvl}", f"admissions_{lvl}", move)
+    if metric == "cost_per_admission":
+        return r("cost", "admissions", move)
+    if metric == "basic_reimbursement_of_compliant_percent":
+        return r("basic_paid", "compliant", 100)
+    if metric == "cii_beneficiaries_per_10k":
+        return r("beneficiaries", "people", 1e4)
+    if metric == "cii_benefit_per_beneficiary":
+        return r("cii_paid", "beneficiaries", move)
+    if metric == "reimbursement_rise_points":
+        return r("cii_paid", "beneficiary_cost", 100)
+    raise KeyError(metric)
+
+
+def backtest(scenario: Scenario, size: int = 131_072, years: int = 4, seed: int = 0) -> list[dict]:
+    """Rows of the back-test of one scenario (see the module docstring for the keys).
+
+    ``size`` people (at most the scenario's) are simulated for ``years`` independent years.
+    A row's ``within_tolerance`` is None when the model has no such episodes (e.g. no primary care).
+    """
+    t = tabulate(scenario, size, years, seed)
+    rows = []
+    for p in PUBLISHED:
+        est = _model(t, p.metric, scenario, p.year)
+        ok = None if not math.isfinite(est.value) else bool(p.low <= est.value <= p.high)
+        rows.append({"scenario": scenario.programme.name, "metric": p.metric, "unit": p.unit,
+                     "model": {"estimate": est.value, "se": est.se}, "published": p.value,
+                     "tolerance": {"low": p.low, "high": p.high}, "within_tolerance": ok,
+                     "source": p.source, "year": p.year, "note": p.note})
+    return rows
+
+
+def to_frame(rows: list[dict]) -> pd.DataFrame:
+    """A flat table of back-test rows (one column per number), for display and CSV."""
+    return pd.DataFrame([{
+        "scenario": r["scenario"], "metric": r["metric"], "model": r["model"]["estimate"], "se": r["model"]["se"],
+        "published": r["published"], "low": r["tolerance"]["low"], "high": r["tolerance"]["high"],
+        "pass": {True: "yes", False: "NO", None: "n/a"}[r["within_tolerance"]], "year": r["year"],
+        "source": r["source"],
+    } for r in rows])
+
+
+# --------------------------------------------------------------------------- command line
+def add_parser(sub) -> None:
+    """The ``backtest`` subcommand (registered through :data:`actuarial.cli.COMMAND_MODULES`)."""
+    p = sub.add_parser("backtest", help="set the model's outputs beside published statistics (source, year, pass/fail)")
+    p.add_argument("scenarios", nargs="*", help="scenario TOML files (default: every scenarios/*.toml)")
+    p.add_argument("--size", type=int, default=131_072, help="people simulated per scenario (default %(default)s)")
+    p.add_argument("--years", type=int, default=4, help="simulated years (default %(default)s)")
+    p.add_argument("--seed", type=int, default=20240101, help="random seed (default %(default)s)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
+    p.set_defaults(func=cmd_backtest)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .cli import UserError, check_counts, check_new_files, emit
+
+    check_new_files(out=args.out)
+    check_counts(args)
+    paths = args.scenarios or sorted(str(p) for p in Path("scenarios").glob("*.toml"))
+    if not paths:
+        raise UserError("no scenario files given and none in scenarios/; name one or more TOML files")
+    scenarios = [load_scenario(p) for p in paths]  # all validated before any simulating
+    rows = [row for sc in scenarios for row in backtest(sc, args.size, args.years, args.seed)]
+    table = to_frame(rows)
+    shown = table.drop(columns="source") if args.format == "table" else table
+    n_ok = sum(r["within_tolerance"] is True for r in rows)
+    n_tested = sum(r["within_tolerance"] is not None for r in rows)
+    headline = (f"Back-test: {n_ok} of {n_tested} model figures within the published tolerance "
+                f"({args.size:,} people x {args.years} years per scenario, seed {args.seed}). "
+                "Sources: --format json or csv.")
+    emit({"seed": args.seed, "years": args.years, "size": args.size, "rows": rows}, shown, args.format, args.out,
+         headline)
+    return 0
