@@ -59,13 +59,27 @@ def year_factors(scenario: Scenario, seed: int, year: int, contract_year: int = 
         return YearFactors(1.0, trend)
     g = rngmod.generator_for("shock", seed, year, contract_year)
     z = g.standard_normal(2)
+    return factors_at(scenario, float(z[0]), float(z[1]), contract_year)
+
+
+def factors_at(scenario: Scenario, z_frequency: float, z_severity: float, contract_year: int = 0) -> YearFactors:
+    """The year's multipliers at standard-normal shock values: lognormal with mean 1 and the scenario's sd
+    (``exp(s·z − s²/2)``, s² = log(1 + sd²)), the severity one times the cost trend to ``contract_year``.
+
+    >>> from actuarial import load_scenario
+    >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"claims.shocks.frequency_sd": 0.1})
+    >>> round(factors_at(sc, 1.0, 0.0).frequency, 4)
+    1.0994
+    """
+    shocks = scenario.claims.shocks
+    trend = (1 + scenario.claims.cost_trend_percent / 100) ** contract_year
 
     def lognormal_mean_one(sd: float, zi: float) -> float:
         s2 = np.log1p(sd**2)
         return float(np.exp(np.sqrt(s2) * zi - s2 / 2))
 
-    return YearFactors(lognormal_mean_one(shocks.frequency_sd, z[0]),
-                       trend * lognormal_mean_one(shocks.severity_sd, z[1]))
+    return YearFactors(lognormal_mean_one(shocks.frequency_sd, z_frequency),
+                       trend * lognormal_mean_one(shocks.severity_sd, z_severity))
 
 
 def person_mean_episodes(stream: EpisodeStream, people: PopulationBlock, who: np.ndarray | None = None) -> np.ndarray:

@@ -24,7 +24,8 @@ from . import __version__
 from .rng import BLOCK_SIZE
 from .scenario import ScenarioError, load_scenario
 
-COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep", "actuarial.backtest")
+COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep", "actuarial.backtest",
+                                   "actuarial.risk")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
@@ -176,6 +177,12 @@ def cmd_calibrate(args) -> int:
             sol = solve_tier_shift(sc, args.premium, args.years, args.seed, **kw)
         else:
             sol = None
+            if args.target != "break_even":  # the exact risk view where it applies (actuarial.risk)
+                from .risk import calibrate_command
+
+                status = calibrate_command(args, sc, kw)
+                if status is not None:
+                    return status
             cal = calibrate_premium(sc, args.target, args.percentile, args.years, args.seed, **kw)
     if sol is not None:
         payload = {"scenario": sc.programme.name, "seed": args.seed, "engine": sol.result.accumulations.engine,
@@ -223,7 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="calibrate the per-capita premium (or solve the design a premium affords)")
     p.add_argument("scenario", help="scenario TOML file")
     add_common(p)
-    p.add_argument("--target", choices=("break_even", "percentile"), default="break_even")
+    p.add_argument("--target", choices=("break_even", "percentile", "prob_loss", "cost_of_capital"), default="break_even",
+                   help="percentile, prob_loss and cost_of_capital use the exact pool law where it applies (actuarial risk)")
+    p.add_argument("--alpha", type=float, default=0.1, help="with --target prob_loss: P(insurer loss) <= alpha")
+    p.add_argument("--coc", type=float, default=0.06,
+                   help="with --target cost_of_capital: cost-of-capital rate (an assumption; default %(default)s)")
     p.add_argument("--percentile", type=float, default=0.9, help="with --target percentile (default %(default)s)")
     p.add_argument("--solve", choices=("premium", "deductible", "tiers"), default="premium",
                    help="premium (default), or the deductible / tier shift that --premium affords")

@@ -178,6 +178,9 @@ def _outcome(bid: Bid, res: SimulationResult) -> BidOutcome:
         "beneficiaries_per_10k": base["beneficiaries_per_10k"],
         "catastrophic_avoided_per_10k": base["catastrophic_avoided_per_10k"],
     }
+    from .exact_engine import bid_metrics  # the exact pool law's settlement figures where it applies (SE 0)
+
+    metrics.update(bid_metrics(bid.scenario.model_copy(update={"funding": res.funding}), res.insured))
     return BidOutcome(bid, res, s, metrics)
 
 

@@ -177,15 +177,18 @@ class Sweep(_Model):
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
-    engine: Literal["auto", "brute", "fast", "gpu"] = Field(default="brute", description="simulation engine (see engine.accumulate)")
+    engine: Literal["auto", "brute", "fast", "gpu", "exact"] = Field(
+        default="brute", description="simulation engine (see engine.accumulate), or exact (actuarial.exact_engine)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")
     @classmethod
     def _outputs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [m for m in v if m not in METRICS]
+        from .exact_engine import RISK_METRICS  # risk metrics: engine "exact" only (checked when run)
+
+        bad = [m for m in v if m not in METRICS + RISK_METRICS]
         if bad or not v:
-            raise ValueError(f"unknown metrics {bad}; choose from {list(METRICS)}")
+            raise ValueError(f"unknown metrics {bad}; choose from {list(METRICS)} (engine exact also {list(RISK_METRICS)})")
         return v
 
     @model_validator(mode="after")
@@ -363,6 +366,12 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
     from .results import Estimate, evaluate
 
     scenario, seed, years, contract_year, floor, points, outputs, engine = task
+    if engine == "exact":  # no draws: each point from its exact law (actuarial.exact_engine)
+        from .exact_engine import point_metrics
+
+        return [(index, point_metrics(scenario.model_copy(update={"cii": cii, "funding": funding.model_copy(),
+                 "contract": scenario.contract.model_copy(update={"combined_fee_rate_percent": 100 * fee_rate})}),
+                                      outputs)) for index, cii, funding, fee_rate in points]
     acc = accumulate(scenario, years, seed, floor=floor, contract_year=contract_year, progress=False, engine=engine)
     out = []
     for index, cii, funding, fee_rate in points:
