@@ -12,6 +12,7 @@ from .compare import BidComparison, compare_bids, load_bid
 from .contracts import ContractResult, run_contract
 from .settlement import Settlement, settle
 from .calibration import Calibration, InverseSolution, calibrate_premium, shift_tiers, solve_deductible, solve_tier_shift
+from .errors import BackendError, ConservationError, ExperienceError, MemoryLimitError, SweepError, UserError
 from .engine import Accumulations, accumulate
 from .population import generate_population
 from .results import Estimate, SimulationResult, evaluate, simulate
@@ -22,5 +23,6 @@ __all__ = [
     "Accumulations", "Calibration", "Estimate", "InverseSolution", "Scenario", "ScenarioError", "SimulationResult",
     "accumulate", "calibrate_premium", "evaluate", "generate_population", "load_scenario", "shift_tiers",
     "simulate", "solve_deductible", "solve_tier_shift", "validate_scenario",
+    "BackendError", "ConservationError", "ExperienceError", "MemoryLimitError", "SweepError", "UserError",
 ]
 __version__ = "0.1.0"

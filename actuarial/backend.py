@@ -28,8 +28,7 @@ BACKENDS = ("numpy", "cupy", "auto")
 INSTALL_HINT = "install it with `pip install -e .[gpu]` (or `pip install cupy-cuda12x`) on a machine with an NVIDIA GPU"
 
 
-class BackendError(RuntimeError):
-    """The requested array backend cannot be used here (not installed, or no GPU)."""
+from .errors import BackendError  # noqa: E402  (re-exported: its old home)
 
 
 def _cupy() -> ModuleType:

@@ -15,22 +15,27 @@ import importlib
 from contextlib import contextmanager
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__
+from . import preflight
+from .atomic import write_new
 from .rng import BLOCK_SIZE
-from .scenario import ScenarioError, load_scenario
+from .scenario import Population, ScenarioError, load_scenario
+
+MAX_SIZE = next(m.le for m in Population.model_fields["size"].metadata if getattr(m, "le", None))
+"""Largest ``--size``: the scenario schema's bound on population.size."""
 
 COMMAND_MODULES: tuple[str, ...] = ("actuarial.compare", "actuarial.report", "actuarial.sweep", "actuarial.backtest",
-                                   "actuarial.risk")
+                                   "actuarial.risk", "actuarial.fit_cli")
 """Modules that add subcommands (each defines ``add_parser(subparsers)``)."""
 
 
-class UserError(ValueError):
-    """A problem with what the user asked for; printed without a traceback."""
+from .errors import UserError  # noqa: E402  (re-exported: its old home)
 
 
 def _jsonable(x):
@@ -51,18 +56,36 @@ def check_new_files(**options: str | None) -> None:
     >>> check_new_files(out="a.json", png="a.json")
     Traceback (most recent call last):
     ...
-    actuarial.cli.UserError: --out and --png name the same file a.json; give each its own
+    actuarial.errors.UserError: --out and --png name the same file a.json; give each its own
     """
     given = {opt: Path(p) for opt, p in options.items() if p}
     for opt, path in given.items():
         if path.exists():
             raise UserError(f"{path}: already exists; choose another --{opt} (nothing was overwritten)")
+        parent = path.parent
+        if not parent.is_dir():
+            why = "is a file, not a folder" if parent.exists() else "no such folder"
+            raise UserError(f"--{opt} {path}: the folder {parent} {why}; create it or choose another path")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UserError(f"--{opt} {path}: the folder {parent} is not writable; choose another path")
     seen: dict[Path, str] = {}
     for opt, path in given.items():
         key = path.resolve()
         if key in seen:
             raise UserError(f"--{seen[key]} and --{opt} name the same file {path}; give each its own")
         seen[key] = opt
+
+
+def write_output(path: str | Path, content, option: str) -> Path:
+    """Write an output file atomically (:func:`actuarial.atomic.write_new`): complete or absent, never
+    overwriting; a failure (a full disk) is a :class:`UserError` naming ``--option`` and leaves nothing behind."""
+    try:
+        return write_new(path, content)
+    except FileExistsError:
+        raise UserError(f"{path}: already exists; choose another --{option} (nothing was overwritten)") from None
+    except OSError as err:
+        raise UserError(f"--{option} {path}: could not be written ({err.strerror or err}); nothing was left "
+                        "behind, so the same command can be run again") from None
 
 
 def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "", inputs=None) -> None:
@@ -84,10 +107,21 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, h
     if out:
         check_new_files(out=out)  # again: the file may have appeared while simulating
         path = Path(out)
-        path.write_text(text, encoding="utf-8")
+        write_output(path, text, "out")
         print(f"wrote {path}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+
+
+MAX_SEED = 2**63 - 1
+"""Largest seed: seeds are stored in int64 columns (sweep results)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line naming the option (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
@@ -102,6 +136,13 @@ def add_simulation_options(p: argparse.ArgumentParser, years: int = 20) -> None:
                         "gpu: brute force on CuPy when a GPU is usable, else numpy")
     p.add_argument("--workers", type=int, default=1, help="Dask workers on this machine (default 1: in process)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) for a cluster")
+    add_connect_timeout(p)
+
+
+def add_connect_timeout(p: argparse.ArgumentParser) -> None:
+    """``--connect-timeout``: how long to wait for a ``--scheduler`` before refusing."""
+    p.add_argument("--connect-timeout", type=float, default=5.0, metavar="SECONDS",
+                   help="seconds to wait for the --scheduler to answer (default %(default)s)")
 
 
 def add_common(p: argparse.ArgumentParser, years: int = 20) -> None:
@@ -120,6 +161,15 @@ def check_counts(args) -> None:
             raise UserError(f"--{name} must be >= 1 (got {value})")
     if getattr(args, "format", None) == "xlsx" and not getattr(args, "out", None):
         raise UserError("--format xlsx writes a workbook: give --out FILE.xlsx")
+    size = getattr(args, "size", None)
+    if size is not None and size > MAX_SIZE:
+        raise UserError(f"--size must be >= 1 and <= {MAX_SIZE:_} insured persons (got {size})")
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UserError(f"--seed must be >= 0 and <= 2**63 - 1 (got {seed})")
+    timeout = getattr(args, "connect_timeout", None)
+    if timeout is not None and not (math.isfinite(timeout) and 0 < timeout <= 3600):
+        raise UserError(f"--connect-timeout must be > 0 and <= 3600 seconds (got {timeout})")
 
 
 @contextmanager
@@ -135,7 +185,7 @@ def engine_options(args):
         return
     from .parallel import DaskMap
 
-    with DaskMap(workers=args.workers, scheduler=args.scheduler) as dmap:
+    with DaskMap(workers=args.workers, scheduler=args.scheduler, timeout=args.connect_timeout) as dmap:
         yield {**kw, "map_fn": dmap, "chunk_size": BLOCK_SIZE}  # one block per task keeps workers busy
 
 
@@ -147,6 +197,7 @@ def scenario_from_args(args, scenario=None):
     sc = scenario if scenario is not None else load_scenario(args.scenario)
     if getattr(args, "size", None) is not None:
         sc = sc.replace(**{"population.size": args.size})
+    preflight.check_run(sc, args.years, args.engine, args.workers)  # before any work: memory and replicates
     return sc
 
 
@@ -166,9 +217,26 @@ def cmd_run(args) -> int:
     return 0
 
 
+def check_calibrate_options(args) -> None:
+    """Refuse options the chosen calibration would silently ignore, and out-of-range values, before any work."""
+    if args.percentile is not None and args.target != "percentile":
+        raise UserError(f"--percentile {args.percentile:g} is used only with --target percentile "
+                        f"(this run uses --target {args.target}); drop it or add --target percentile")
+    if args.percentile is not None and not 0 < args.percentile < 1:
+        raise UserError(f"--percentile must be > 0 and < 1, a fraction such as 0.9 (got {args.percentile:g})")
+    if args.premium is not None and args.solve == "premium":
+        raise UserError(f"--premium {args.premium:g} is used only with --solve deductible or --solve tiers "
+                        "(this run calibrates the premium); drop it or add --solve")
+    if args.premium is not None and not (math.isfinite(args.premium) and args.premium > 0):
+        raise UserError(f"--premium must be a finite number > 0 yuan per person-year (got {args.premium:g})")
+    if args.percentile is None:
+        args.percentile = 0.9
+
+
 def cmd_calibrate(args) -> int:
     from .calibration import calibrate_premium, solve_deductible, solve_tier_shift
 
+    check_calibrate_options(args)
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
         if args.solve == "deductible":
@@ -218,7 +286,7 @@ def cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="actuarial", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="actuarial", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"actuarial {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -235,10 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.1, help="with --target prob_loss: P(insurer loss) <= alpha")
     p.add_argument("--coc", type=float, default=0.06,
                    help="with --target cost_of_capital: cost-of-capital rate (an assumption; default %(default)s)")
-    p.add_argument("--percentile", type=float, default=0.9, help="with --target percentile (default %(default)s)")
+    p.add_argument("--percentile", type=float, default=None, help="with --target percentile (default 0.9)")
     p.add_argument("--solve", choices=("premium", "deductible", "tiers"), default="premium",
                    help="premium (default), or the deductible / tier shift that --premium affords")
-    p.add_argument("--premium", type=float, default=None, help="yuan per person-year for --solve (default: the scenario's)")
+    p.add_argument("--premium", type=float, default=None,
+                   help="yuan per person-year, with --solve deductible or tiers (default: the scenario's)")
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("validate", help="check scenario files and report every problem")
@@ -258,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     # bracket); a ConnectionError is e.g. a --scheduler that names no reachable Dask scheduler.
     except (ValueError, ConnectionError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # e.g. a full disk while writing: one line, and atomic outputs left nothing behind
+        where = f"{err.filename}: " if getattr(err, "filename", None) else ""
+        print(f"error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 

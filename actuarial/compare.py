@@ -1,11 +1,14 @@
 """Tender bid comparison (招标评标): several insurers' bids on one simulated population.
 
 This module owns bid files, the comparison and its report; it simulates nothing itself.
-All bids are priced on the **same draws** (common random numbers): one
-:func:`~actuarial.engine.accumulate` pass with the floor at the lowest deductible of any bid,
-then :func:`~actuarial.results.evaluate` per bid's CII design and fee rate, then
-:func:`~actuarial.settlement.settle` per simulated year under the bid's contract terms.
-Differences between bids are therefore not blurred by sampling noise between them.
+All bids are priced on the **same draws** (common random numbers): the same seed for every
+:func:`~actuarial.engine.accumulate` pass, one pass per distinct deductible (and heavy-pass
+fields) floored at that deductible, then :func:`~actuarial.results.evaluate` per bid's CII design
+and fee rate, then :func:`~actuarial.settlement.settle` per simulated year under the bid's contract
+terms. Differences between bids are therefore not blurred by sampling noise between them, and
+a bid's figures do not depend on which other bids it is compared with: they equal
+``simulate(bid scenario, years, seed)`` (a shared floor would move the control variate's grid,
+and the fast engine's draws, with the lowest deductible among the bidders).
 
 A bid file (TOML) names its base scenario and overrides the ``[cii]`` and ``[contract]``
 tables (key by key; a table such as ``tiers`` or ``[contract.bond]`` is replaced whole)::
@@ -38,7 +41,7 @@ import pandas as pd
 from .crn import group_designs, paired_engine
 from .engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
-from .scenario import Scenario, ScenarioError, load_scenario, read_toml, validate_scenario
+from .scenario import Scenario, ScenarioError, read_toml, validate_scenario
 from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")
@@ -105,8 +108,15 @@ def load_bid(path: str | Path) -> Bid:
         raise _fail(path, "bid.base", f"must be the path of the base scenario, relative to the bid file (got {base!r})")
     base_path = path.parent / base
     if not base_path.is_file():
-        raise _fail(path, "bid.base", f"base scenario {base_path} not found")
-    merged = load_scenario(base_path).model_dump(mode="python")
+        why = "is a directory, not a scenario file" if base_path.is_dir() else "not found"
+        raise _fail(path, "bid.base", f"base scenario {base_path} {why}; give the base scenario file, relative to "
+                                      f"the bid file (got {base!r})")
+    base_data = read_toml(base_path, "scenario")
+    if "bid" in base_data:
+        itself = " (this bid itself)" if base_path.resolve() == path.resolve() else " (another bid)"
+        raise _fail(path, "bid.base", f"must name a scenario file, not a bid file; {base_path} has a [bid] "
+                                      f"table{itself} (got {base!r})")
+    merged = validate_scenario(base_data, source=str(base_path)).model_dump(mode="python")
     for table in ("cii", "contract"):
         override = data.get(table, {})
         if not isinstance(override, dict):
@@ -339,11 +349,14 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
     # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:
     # with the brute and GPU engines the episodes drawn are identical, so the comparison keeps common
     # random numbers; the fast engine's draws depend on those fields, so there such bids are unpaired.
-    groups = group_designs([b.scenario for b in bids])
+    # Each bid is priced on a pass floored at its own deductible (crn.group_designs, own_floor), so
+    # that its figures do not depend on which other bids it is compared with: they equal
+    # simulate(bid) with the same seed. Bids sharing heavy fields and deductible share a pass.
+    groups = group_designs([b.scenario for b in bids], own_floor=True)
     engine = paired_engine(accumulate_kw.pop("engine", "auto"), len(groups))
     if len(groups) > 1 and engine == "fast":
-        warnings.warn("bids differ in cii scope / includes_basic_deductible / catastrophic_threshold: with "
-                      "engine='fast' they are priced on different draws, so differences between them are not "
+        warnings.warn("bids differ in deductible, cii scope, includes_basic_deductible or catastrophic_threshold: "
+                      "with engine='fast' they are priced on different draws, so differences between them are not "
                       "paired (each bid's figures and SEs stay valid); use engine='brute' for paired differences",
                       stacklevel=2)
     priced: dict[int, SimulationResult] = {}
@@ -377,13 +390,31 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
     return out
 
 
+def _preflight(args) -> list[Bid]:
+    """The bids loaded (errors before any work) and the comparison checked against memory and replicates."""
+    from .preflight import check_run
+
+    bids = [load_bid(b) for b in args.bids]
+    if args.size is not None:
+        bids = [Bid(b.name, b.scenario.replace(**{"population.size": args.size}), b.path, b.notes) for b in bids]
+    check_run(bids[0].scenario, args.years, args.engine, args.workers, designs=len(bids))
+    return bids
+
+
 def cmd_compare(args) -> int:
-    from .cli import check_counts, check_new_files, emit, engine_options
+    from .cli import UserError, check_counts, check_new_files, emit, engine_options, write_output
 
     check_new_files(out=args.out, png=args.png)
     check_counts(args)
+    try:
+        weights = _weights(parse_weights(args.weights))  # refused before any work
+    except UserError:
+        raise
+    except ValueError as err:
+        raise UserError(f"--weights: {err}") from None
+    bids = _preflight(args)
     with engine_options(args) as kw:
-        cmp = compare_bids(args.bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
+        cmp = compare_bids(bids, args.years, args.seed, weights, **kw)
     table = cmp.brief() if args.format == "table" else cmp.ranked()
     emit(cmp.to_dict(), table, args.format, args.out, inputs=cmp.outcomes[0].bid.scenario)
     if args.png:
@@ -392,7 +423,8 @@ def cmd_compare(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        cmp.plot().savefig(args.png, dpi=120)
+        fig = cmp.plot()
+        write_output(args.png, lambda p: fig.savefig(p, dpi=120, format="png"), "png")
         print(f"wrote {args.png}", file=sys.stderr)
     return 0
 

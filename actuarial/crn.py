@@ -51,12 +51,20 @@ class DesignGroup:
     floor: float
 
 
-def group_designs(scenarios: Sequence, seeds: Sequence[int] | None = None) -> list[DesignGroup]:
+def group_designs(scenarios: Sequence, seeds: Sequence[int] | None = None, own_floor: bool = False) -> list[DesignGroup]:
     """Group ``scenarios`` (with their ``seeds``, default one seed for all) by heavy pass, in order of
-    first appearance; one pass each, with the floor at the lowest deductible of its members."""
+    first appearance; one pass each, with the floor at the lowest deductible of its members.
+
+    ``own_floor``: designs share a pass only if they also share their lowest deductible, so each is
+    priced on a pass floored at its own deductible and its figures equal ``simulate(design)`` with
+    the same seed, whatever it is grouped with (the floor sets the control variate's grid, and the
+    fast engine's sampler)."""
     groups: dict[str, list[int]] = {}
     for i, sc in enumerate(scenarios):
-        groups.setdefault(heavy_key(sc, None if seeds is None else seeds[i]), []).append(i)
+        key = heavy_key(sc, None if seeds is None else seeds[i])
+        if own_floor:
+            key += repr(min_deductible(sc.cii))
+        groups.setdefault(key, []).append(i)
     return [DesignGroup(m, min(min_deductible(scenarios[i].cii) for i in m)) for m in groups.values()]
 
 

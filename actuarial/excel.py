@@ -153,11 +153,12 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], inputs=None, settings: dict 
 
 def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame], inputs=None, settings: dict | None = None) -> Path:
     """Write :func:`workbook_bytes` to ``path``; refuses to overwrite an existing file."""
+    from .atomic import write_new  # complete or absent: a full disk leaves no truncated workbook
+
     path = Path(path)
     data = workbook_bytes(tables, inputs, settings)
     try:
-        with open(path, "xb") as fh:
-            fh.write(data)
+        write_new(path, data)
     except FileExistsError:
         raise FileExistsError(f"{path}: already exists; choose another file (nothing was overwritten)") from None
     return path

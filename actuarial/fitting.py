@@ -47,7 +47,8 @@ Models
   by level.
 
 Privacy: fits and tables carry no person identifiers; empirical quantiles are
-kept on a fixed probability grid (no raw costs); any table cell with fewer
+means of groups of at least ``max(min_cell_size, 10)`` costs (no raw cost can be solved back,
+see :func:`grouped_quantiles`); any table cell with fewer
 than ``min_cell_size`` people (default 10) is suppressed (values NaN,
 ``suppressed`` True), and a level with fewer people is not fitted (the base
 scenario's severity is kept).
@@ -84,8 +85,7 @@ _TAIL_QUANTILES = (0.8, 0.85, 0.9, 0.95, 0.975)
 _MIN_TAIL = 20  # tail observations needed to estimate a Pareto index
 
 
-class ExperienceError(ValueError):
-    """Experience data are missing or invalid; the message names the file, the column and what was expected."""
+from .errors import ExperienceError  # noqa: E402  (re-exported: its old home)
 
 
 # --------------------------------------------------------------------------- reading and checking
@@ -115,7 +115,12 @@ def _bad(name: str, column: str, df: pd.DataFrame, mask, expected: str) -> None:
     if mask.any():
         i = int(np.flatnonzero(mask)[0])
         raise ExperienceError(f"{name}: column '{column}': {int(mask.sum())} row(s) invalid, first at data row {i + 1} "
-                              f"(got {df[column].iloc[i]!r}); expected {expected}")
+                              f"(got {_show(df[column].iloc[i])}); expected {expected}")
+
+
+def _show(value) -> str:
+    """A cell value as the user wrote it: plain Python, never a numpy repr such as ``np.float64(-100.0)``."""
+    return repr(value.item() if hasattr(value, "item") else value)
 
 
 def _numeric(df: pd.DataFrame, column: str, name: str) -> np.ndarray:
@@ -258,6 +263,16 @@ def fit_frequency(claims: pd.DataFrame, enrol: pd.DataFrame, stream: str = "admi
                   name: str = "enrolment") -> FrequencyFit:
     """Maximum-likelihood Poisson and negative binomial fits of one stream; the lower AIC is chosen."""
     cells, hist = _frequency_design(claims, enrol, stream, name)
+    k_all = np.arange(hist.shape[1])
+    by_band = pd.Series(hist @ k_all).groupby(cells.band.to_numpy()).sum()
+    people = float(hist[:, 1:].sum())
+    if people < min_cell_size:
+        raise ExperienceError(f"{name}: stream {stream!r}: {people:g} people with episodes; a frequency fit needs at "
+                              f"least min_cell_size = {min_cell_size} (a rate from fewer is noise, and would identify them)")
+    empty = [BANDS[b] for b, v in by_band.items() if v == 0]
+    if empty:  # the MLE of a band with no episode is a rate of 0 (a log rate of -inf), not an estimate
+        raise ExperienceError(f"{name}: stream {stream!r}: no episodes in age band(s) {empty} among their insured; "
+                              f"the rate there cannot be estimated: add data or leave those bands out of the enrolment")
     schemes = [s for s in SCHEMES if s in set(cells.scheme)]
     reference = max(schemes, key=lambda s: cells.insured[cells.scheme == s].sum())
     others = [s for s in schemes if s != reference]
@@ -341,7 +356,8 @@ class SeverityFit:
     a ratio; ``threshold`` yuan and ``alpha`` for the spliced tail). ``se`` holds
     standard errors of the natural parameters (lognormal ``mu``, ``sigma``;
     gamma ``shape``; spliced ``alpha``). ``empirical_quantiles`` are at
-    ``probabilities`` (a fixed grid, so no individual cost is kept).
+    ``probabilities``: each the mean of a group of at least 10 (``min_cell_size``) costs, so no
+    individual cost can be recovered (:func:`grouped_quantiles`).
     """
 
     stream: str
@@ -396,10 +412,20 @@ def _spliced_at(x: np.ndarray, logx: np.ndarray, u: float, mu0: float, s0: float
 
 
 def fit_severity(costs: np.ndarray, stream: str = "admissions", level: str = "tertiary",
-                 threshold: float | None = None, families=SEVERITY_FAMILIES) -> SeverityFit:
-    """Fit the severity families to costs (yuan per episode) by maximum likelihood; choose by AIC."""
+                 threshold: float | None = None, families=SEVERITY_FAMILIES, min_group: int = 10) -> SeverityFit:
+    """Fit the severity families to costs (yuan per episode) by maximum likelihood; choose by AIC.
+
+    ``min_group``: the empirical quantiles kept are means of at least this many costs
+    (:func:`grouped_quantiles`). Raises :class:`ExperienceError` for fewer than 2 costs or all equal.
+    """
     x = np.asarray(costs, float)
     n = x.size
+    where = f"stream {stream!r}, level {level!r}"
+    if n < 2 or not np.all(np.isfinite(x) & (x > 0)):
+        raise ExperienceError(f"{where}: a severity fit needs at least 2 finite costs > 0 yuan (got {n} episode(s))")
+    if np.ptp(x) <= 1e-9 * float(np.max(x)):  # the value is not shown: it would be every person's cost
+        raise ExperienceError(f"{where}: all {n} episode costs are equal; no severity distribution can be fitted "
+                              "(a spread is needed: check the cost column)")
     logx = np.log(x)
     params, se, loglik, aic = {}, {}, {}, {}
     mu, sigma = float(logx.mean()), float(logx.std())
@@ -409,7 +435,11 @@ def fit_severity(costs: np.ndarray, stream: str = "admissions", level: str = "te
         loglik["lognormal"] = float(stats.lognorm.logpdf(x, sigma, scale=math.exp(mu)).sum())
         aic["lognormal"] = 4 - 2 * loglik["lognormal"]
     if "gamma" in families:
-        shape, _, scale = stats.gamma.fit(x, floc=0)
+        try:
+            shape, _, scale = stats.gamma.fit(x, floc=0)
+        except (ValueError, RuntimeError, FloatingPointError) as err:
+            raise ExperienceError(f"{where}: the gamma fit failed on these {n} costs ({err}); "
+                                  "leave 'gamma' out of families") from None
         params["gamma"] = {"mean": float(shape * scale), "cv": float(1 / math.sqrt(shape))}
         se["gamma"] = {"shape": float(math.sqrt(1 / (n * (special.polygamma(1, shape) - 1 / shape))))}
         loglik["gamma"] = float(stats.gamma.logpdf(x, shape, scale=scale).sum())
@@ -424,8 +454,34 @@ def fit_severity(costs: np.ndarray, stream: str = "admissions", level: str = "te
             loglik["spliced_pareto"] = float(ll)
             aic["spliced_pareto"] = 2 * (3 if threshold is not None else 4) - 2 * ll
     best = min(aic, key=aic.get)
-    probs = (np.arange(1, min(n, 200) + 1) - 0.5) / min(n, 200)
-    return SeverityFit(stream, level, n, params, se, loglik, aic, best, probs, np.quantile(x, probs))
+    probs, quantiles = grouped_quantiles(x, min_group)
+    return SeverityFit(stream, level, n, params, se, loglik, aic, best, probs, quantiles)
+
+
+QUANTILE_GROUPS = 20
+"""At most this many published empirical quantiles per level (ventiles)."""
+
+
+def grouped_quantiles(x: np.ndarray, min_group: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical quantiles that reveal no one's cost: (probabilities, yuan).
+
+    The sorted costs are cut into at most :data:`QUANTILE_GROUPS` consecutive groups of at least
+    ``min_group`` episodes each, and each group is published as its mean cost at its mean plotting
+    position (i + 0.5)/n. A group mean of k ≥ ``min_group`` costs cannot be solved back into the
+    costs (micro-aggregation), unlike quantiles on a grid as fine as the data, whose interpolation
+    equations return every cost exactly. Fewer than ``min_group`` costs: nothing is published.
+
+    >>> p, q = grouped_quantiles(np.arange(1.0, 41.0), min_group=10)
+    >>> p.tolist(), q.tolist()
+    ([0.125, 0.375, 0.625, 0.875], [5.5, 15.5, 25.5, 35.5])
+    """
+    x = np.sort(np.asarray(x, float))
+    m = min(QUANTILE_GROUPS, x.size // max(1, int(min_group)))
+    if m < 1:
+        return np.empty(0), np.empty(0)
+    position = (np.arange(x.size) + 0.5) / x.size
+    groups = np.array_split(np.arange(x.size), m)
+    return (np.array([position[g].mean() for g in groups]), np.array([x[g].mean() for g in groups]))
 
 
 # --------------------------------------------------------------------------- basic terms and compliant share
@@ -556,7 +612,8 @@ def fit_experience(claims, enrolment, *, min_cell_size: int = 10, threshold: flo
                 notes.append(f"stream {stream}, level {lvl}: fewer than {min_cell_size} people; severity not fitted "
                              f"(the base scenario's is kept)")
                 continue
-            severities[(stream, lvl)] = fit_severity(at.cost.to_numpy(), stream, lvl, threshold, families)
+            severities[(stream, lvl)] = fit_severity(at.cost.to_numpy(), stream, lvl, threshold, families,
+                                                     min_group=max(min_cell_size, 10))
     insured = float(e.insured.sum())
     shares = e.groupby("scheme")["insured"].sum() / insured
     return ExperienceFit(frequency, severities, mix, level_summaries(c, min_cell_size),

@@ -44,13 +44,15 @@ class DaskMap:
     scheduler : address of a running Dask scheduler (``"tcp://10.0.0.5:8786"``); ``None`` for
         the embedded local cluster.
     threads_per_worker : threads per worker (default 1: the engine's numpy work is the unit).
+    timeout : seconds to wait for ``scheduler`` to answer before raising :class:`ConnectionError`
+        (default 5; a closed port would otherwise be retried for Dask's own 30 s).
 
     Results are yielded in completion order; callers that care about order
     (the engine, sweeps) carry an index in each result.
     """
 
     def __init__(self, workers: int = 2, processes: bool = True, scheduler: str | None = None,
-                 threads_per_worker: int = 1):
+                 threads_per_worker: int = 1, timeout: float = 5.0):
         if scheduler is None and int(workers) < 1:
             raise ValueError(f"workers must be >= 1 (got {workers})")
         if threads_per_worker < 1:
@@ -59,6 +61,7 @@ class DaskMap:
         self.processes = bool(processes)
         self.scheduler = scheduler
         self.threads_per_worker = int(threads_per_worker)
+        self.timeout = float(timeout)
         self.client = None
         self._cluster = None
 
@@ -68,9 +71,10 @@ class DaskMap:
 
         if self.scheduler is not None:
             try:
-                self.client = Client(self.scheduler, timeout="20s")
-            except OSError as err:
-                raise ConnectionError(f"cannot reach the Dask scheduler at {self.scheduler!r}: {err}") from None
+                self.client = Client(self.scheduler, timeout=f"{self.timeout}s")
+            except (OSError, TimeoutError) as err:  # a closed port retries until the timeout
+                raise ConnectionError(f"--scheduler {self.scheduler}: no Dask scheduler answered within "
+                                      f"{self.timeout:g} s (--connect-timeout): {str(err).splitlines()[0]}") from None
         else:
             self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=self.threads_per_worker,
                                          processes=self.processes, dashboard_address=":0",

@@ -28,7 +28,6 @@ Gauss–Hermite mean ``Σ w_k μ(z_k)`` and the mixture's mean (yuan per capita)
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss

@@ -190,10 +190,11 @@ class Report:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path``; refuses to overwrite an existing file."""
+        from .atomic import write_new  # complete or absent: a full disk leaves no truncated page
+
         path = Path(path)
         try:
-            with open(path, "x", encoding="utf-8") as fh:
-                fh.write(self.to_html())
+            write_new(path, self.to_html())
         except FileExistsError:
             raise FileExistsError(f"{path}: already exists; choose another file (nothing was overwritten)") from None
         return path

@@ -42,6 +42,8 @@ class Estimate:
 
     value: float
     se: float
+    bounds: tuple[float, float] = dataclasses.field(default=(-math.inf, math.inf), compare=False, repr=False)
+    """The quantity's possible range (a probability's [0, 1], a count's [0, ∞)); the CI is clipped to it."""
 
     def __post_init__(self):  # plain floats, so dicts and JSON never carry numpy scalars
         object.__setattr__(self, "value", float(self.value))
@@ -49,7 +51,12 @@ class Estimate:
 
     @property
     def ci95(self) -> tuple[float, float]:
-        return (self.value - Z95 * self.se, self.value + Z95 * self.se)
+        lo, hi = self.bounds
+        return (max(self.value - Z95 * self.se, lo), min(self.value + Z95 * self.se, hi))
+
+    def bounded(self, low: float = 0.0, high: float = math.inf) -> "Estimate":
+        """The same estimate, its CI clipped to [low, high]."""
+        return dataclasses.replace(self, bounds=(low, high))
 
     def scaled(self, k: float) -> "Estimate":
         return Estimate(self.value * k, self.se * abs(k))
@@ -91,7 +98,7 @@ def prob_estimate(event: np.ndarray) -> Estimate:
     event = np.asarray(event, bool)
     n = event.size
     p = float(event.mean())
-    return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / n) / n))
+    return Estimate(p, math.sqrt(max(p * (1 - p), 0.25 / n) / n), (0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -247,7 +254,9 @@ class SimulationResult:
         }
         if groups is None:
             out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
-        return out
+        # every headline figure is a non-negative amount, count or ratio; per-10k counts are at most 10,000
+        return {k: v.bounded(0.0, 1e4 if k.endswith("_per_10k") else 1.0 if k.startswith("prob_") else math.inf)
+                if isinstance(v, Estimate) else v for k, v in out.items()}
 
     def summary(self) -> pd.DataFrame:
         """Headline metrics for all insured and by scheme: estimate, standard error, 95% CI."""

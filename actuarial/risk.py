@@ -442,7 +442,10 @@ def cmd_risk(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        view.plot().figure.savefig(args.png, dpi=120)
+        from .cli import write_output
+
+        fig = view.plot().figure
+        write_output(args.png, lambda p: fig.savefig(p, dpi=120, format="png"), "png")
         print(f"wrote {args.png}", file=sys.stderr)
     return 0
 

@@ -23,10 +23,12 @@ the dotted field path, the offending value and the allowed range, e.g.::
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union, get_args
+from types import UnionType
+from typing import Annotated, Any, Literal, Mapping, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -60,8 +62,7 @@ Disease = Literal[DISEASES]
 AwayLocation = Literal[LOCATIONS[1:]]
 
 
-class ScenarioError(ValueError):
-    """A scenario file or a scenario value is invalid; the message says where and why."""
+from .errors import ScenarioError  # noqa: E402  (re-exported: its old home)
 
 
 def _field_error(field: str, message: str) -> ValueError:
@@ -75,6 +76,61 @@ def _field_error(field: str, message: str) -> ValueError:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        """Numbers must be numbers: ``true`` is not 1 yuan and ``"8000"`` (a quoted number) is not 8000,
+        both being typos more often than intent; NaN is no value at all. (Pydantic's lax mode would
+        take all three.) The error names the field (see :func:`_field_error`)."""
+        if not isinstance(data, dict):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name)
+            kind = _number_kind(field.annotation) if field is not None else None
+            if kind is None:
+                continue
+            if kind[0]:
+                bad = [(None, value)] if _not_a_number(value) else []
+            elif isinstance(value, dict):
+                bad = [(k, v) for k, v in value.items() if _not_a_number(v)]
+            elif isinstance(value, (list, tuple)):
+                bad = [(i, v) for i, v in enumerate(value) if _not_a_number(v)]
+            else:
+                bad = []
+            if bad:
+                where, got = bad[0]
+                rng = " and ".join(f"{_BOUND_TEXT[k]} {_num(v)}" for k, v in _bounds(field, not kind[0]).items())
+                if isinstance(got, float):  # NaN
+                    raise _field_error(name if where is None else f"{name}.{where}",
+                                       f"must be a finite number{' ' + rng if rng else ''} (got nan)")
+                what = ("NaN is not a value" if isinstance(got, float) else
+                        "a string: write the number unquoted" if isinstance(got, str) else
+                        "true/false is not a number")
+                raise _field_error(name if where is None else f"{name}.{where}", f"must be a number{' ' + rng if rng else ''} ({what}) (got {got!r})")
+        return data
+
+
+def _not_a_number(v: Any) -> bool:
+    return isinstance(v, (bool, str)) or (isinstance(v, float) and math.isnan(v))
+
+
+def _number_kind(annotation: Any) -> tuple[bool, bool] | None:
+    """(scalar, items) when a field holds a number, or a tuple / dict of numbers; None otherwise."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if annotation in (int, float):
+        return True, False
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, UnionType):
+        arms = [a for a in args if a is not type(None)]
+        kinds = [_number_kind(a) for a in arms]
+        return kinds[0] if len(arms) == 1 else None
+    if origin in (tuple, dict) and args:
+        inner = args[-1] if origin is dict or args[-1] is not Ellipsis else args[0]
+        k = _number_kind(inner)
+        return (False, True) if k == (True, False) else None
+    return None
 
 
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -840,10 +896,34 @@ def _explain(e: dict) -> tuple[tuple, str, bool]:
     return loc, msg.replace("Input should be", "must be"), True
 
 
+def _typos(errors: list[dict]) -> list[dict]:
+    """A misspelt key is two pydantic errors (the unknown key, and the real one missing): keep one,
+    naming both, so a typo is one line."""
+    missing = {tuple(e["loc"]): e for e in errors if e["type"] == "missing"}
+    out, used = [], set()
+    for e in errors:
+        loc = tuple(e["loc"])
+        if e["type"] == "extra_forbidden" and loc:
+            near = [m for m in missing if m[:-1] == loc[:-1] and m not in used]
+            guess = difflib.get_close_matches(str(loc[-1]), [str(m[-1]) for m in near], n=1, cutoff=0.6)
+            if guess:
+                used.add(loc[:-1] + (guess[0],))
+                real = ".".join(str(p) for p in loc[:-1] + (guess[0],))
+                allowed = _explain(e)[1].partition("; ")[2]
+                out.append({**e, "type": "typo", "msg": f"unknown field; did you mean '{guess[0]}'? "
+                                                        f"({real}: missing, required); {allowed}"})
+                continue
+        out.append(e)
+    return [e for e in out if not (e["type"] == "missing" and tuple(e["loc"]) in used)]
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     """One line per problem: ``file: dotted.field: what is wrong and what is allowed (got value)``."""
     lines = []
-    for e in err.errors():
+    for e in _typos(err.errors()):
+        if e["type"] == "typo":
+            lines.append(f"{source}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+            continue
         loc, msg, show = _explain(e)
         path = ".".join(str(p) for p in loc if p not in _SEVERITY_TAGS)
         got = e.get("input")
@@ -874,9 +954,11 @@ def load_scenario(path: str | Path) -> Scenario:
 def read_toml(path: Path, kind: str, error: type[Exception] = ScenarioError) -> dict:
     """Parse a TOML file of the given ``kind`` (scenario, bid, sweep), or raise ``error`` naming the file."""
     if not path.is_file():
-        raise error(f"{path}: no such {kind} file")
+        raise error(f"{path}: is a directory, not a {kind} file" if path.is_dir() else f"{path}: no such {kind} file")
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:  # e.g. no read permission
+        raise error(f"{path}: cannot read the {kind} file ({err.strerror or err})") from None
     except tomllib.TOMLDecodeError as err:
         raise error(f"{path}: not valid TOML: {err}") from None
     except UnicodeDecodeError as err:

@@ -37,11 +37,19 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from .errors import ConservationError
 from .results import Estimate, mean_estimate, prob_estimate
 from .scenario import Contract
 
 CENT = 0.005
-"""Largest conservation residual tolerated, yuan (half a cent)."""
+"""Largest conservation residual tolerated, yuan (half a cent), while the terms are small enough
+for float64 to hold cents; beyond about 10^12 yuan the tolerance grows with the terms (see
+:meth:`Settlement.check_conservation`)."""
+
+ULPS = 64
+"""Rounding tolerated in the conservation identity, in units of the last place of the largest term
+(a handful of additions and products each round by half an ulp; 64 leaves room without hiding a
+real leak, which is a whole term or a share of one)."""
 
 
 def corridor_split(amount: np.ndarray, premium: np.ndarray, edges, shares) -> tuple[np.ndarray, np.ndarray]:
@@ -113,10 +121,21 @@ class Settlement:
         return self.premium - (self.claims + self.insurer_result + self.returned_to_fund - self.fund_loss_share)
 
     def check_conservation(self) -> None:
-        """Raise AssertionError if money is not conserved to the cent in some simulated year."""
-        worst = float(np.max(np.abs(self.conservation_residual()), initial=0.0))
-        if worst > CENT:
-            raise AssertionError(f"money not conserved: worst residual {worst:.4f} yuan")
+        """Raise :class:`~actuarial.errors.ConservationError` if money is not conserved in some simulated year.
+
+        The tolerance is half a cent or :data:`ULPS` units in the last place of the year's largest
+        term, whichever is larger: float64 holds cents exactly only below about 10^13 yuan, so
+        beyond that a fixed cent would call rounding a leak.
+        """
+        terms = np.abs(np.stack(np.broadcast_arrays(self.premium, self.claims, self.insurer_result,
+                                                    self.returned_to_fund, self.fund_loss_share)))
+        tol = np.maximum(CENT, ULPS * np.spacing(terms.max(axis=0, initial=0.0)))
+        excess = np.abs(self.conservation_residual()) - tol
+        if excess.size and np.max(excess) > 0:
+            i = int(np.argmax(excess))
+            residual = float(np.abs(self.conservation_residual()).ravel()[i])
+            raise ConservationError(f"money not conserved in simulated year {i}: residual {residual:.4f} yuan "
+                                    f"exceeds the tolerance {float(tol.ravel()[i]):.4g} yuan")
 
     def frame(self) -> pd.DataFrame:
         """One row per simulated year with every term (yuan) and the fund's outlay."""
@@ -184,6 +203,12 @@ def settle(contract: Contract, premium, claims, policy_extra_claims=0.0, score=N
         raise ValueError("claims must be finite and >= 0 yuan in every simulated year")
     if np.any(~np.isfinite(extra) | (extra < 0)):
         raise ValueError("policy_extra_claims must be finite and >= 0 yuan in every simulated year")
+    if score is not None:
+        scores = np.atleast_1d(np.asarray(score, float))
+        if np.any(~np.isfinite(scores) | (scores < 0) | (scores > 100)):
+            # NaN compares false with every release row, which would release the whole bond
+            bad = scores[~(np.isfinite(scores) & (scores >= 0) & (scores <= 100))][0]
+            raise ValueError(f"score must be a finite assessment score >= 0 and <= 100 (got {float(bad):g})")
 
     surplus = np.maximum(premium - claims, 0.0)
     loss = np.maximum(claims - premium, 0.0)

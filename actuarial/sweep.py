@@ -65,18 +65,20 @@ from contextlib import nullcontext
 import itertools
 import json
 import math
-import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import rng as rngmod
 from .crn import group_designs
 from .paths import resolve_path, thaw  # noqa: F401  (resolve_path re-exported: the one dotted-path helper)
+from .sweep_store import SweepStore
+from .scenario import _Model as _ScenarioModel
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
 DESIGNS = ("tornado", "grid", "lhs")
@@ -98,8 +100,7 @@ SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
 """First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.rng.PURPOSES`)."""
 
 
-class SweepError(ScenarioError):
-    """A sweep definition or output directory is unusable; the message says where and why."""
+from .errors import SweepError  # noqa: E402  (re-exported: its old home)
 
 
 # --------------------------------------------------------------------------- field paths
@@ -114,8 +115,8 @@ def _combine(current: Any, value: float, mode: str) -> Any:
 
 
 # --------------------------------------------------------------------------- configuration
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Model(_ScenarioModel):  # its strict numbers: years = true is not 1
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
 
 
 class Parameter(_Model):
@@ -173,7 +174,7 @@ class Sweep(_Model):
     parameters: tuple[Parameter, ...] = Field(min_length=1)
     outputs: tuple[str, ...] = ("claims_per_capita", "break_even_premium", "loss_ratio")
     years: int = Field(default=10, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, description="fits the int64 seed column of the results")
     contract_year: int = Field(default=0, ge=0, le=10, description="0 = first contract year; the cost trend applies this many times")
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
@@ -331,7 +332,11 @@ def load_sweep(path: str | Path) -> Sweep:
     try:
         sweep = Sweep.model_validate({**data, "base": base, "source": str(path)})
     except ValidationError as err:
-        raise SweepError(_format_errors(err, str(path)).replace(f"{path}: <top>: ", f"{path}: ")) from None
+        lines = _format_errors(err, str(path)).replace(f"{path}: <top>: ", f"{path}: ").splitlines()
+        # a bad parameter also empties the tuple: pydantic's "at least 1 item" is not a second problem
+        lines = [ln for ln in lines if not (ln.startswith(f"{path}: parameters: ") and "at least 1 item" in ln
+                                            and any(o.startswith(f"{path}: parameters.") for o in lines))]
+        raise SweepError("\n".join(lines)) from None
     sweep.scenarios()  # every point must be a valid scenario before anything runs
     return sweep
 
@@ -389,60 +394,12 @@ def _point_frame(point: dict, values: list[tuple[str, float, float]]) -> pd.Data
     return pd.DataFrame([{**point, "metric": m, "estimate": e, "se": s} for m, e, s in values])
 
 
-class _Store:
-    """An output directory: ``sweep.json`` (definition + fingerprint) and one parquet part per point."""
-
-    def __init__(self, directory: str | Path, sweep: Sweep):
-        self.dir = Path(directory)
-        self.parts = self.dir / "points"
-        manifest = self.dir / "sweep.json"
-        fp = sweep.fingerprint()
-        if self.dir.exists() and any(self.dir.iterdir()):
-            if not manifest.is_file():
-                raise SweepError(f"{self.dir}: not empty and not a sweep output directory; choose another "
-                                 "(nothing was overwritten)")
-            try:
-                old = json.loads(manifest.read_text(encoding="utf-8"))
-            except (json.JSONDecodeError, UnicodeDecodeError) as err:
-                raise SweepError(f"{manifest}: unreadable ({err}); choose another output directory") from None
-            written = old.get("sweep", {}).get("format") if isinstance(old.get("sweep"), dict) else None
-            if written is not None and written != FORMAT_VERSION:
-                raise SweepError(f"{self.dir}: written by another version of actuarial (sweep format {written}, "
-                                 f"this one writes {FORMAT_VERSION}; its estimates are computed differently) — "
-                                 "choose another output directory (nothing was mixed or overwritten)")
-            if old.get("fingerprint") != fp:
-                raise SweepError(f"{self.dir}: holds the results of a different sweep ({old.get('source', '?')}); "
-                                 "its definition (base scenario, design, parameters, outputs, years or seed) "
-                                 "differs from this one — choose another output directory (nothing was mixed "
-                                 "or overwritten)")
-        else:
-            self.parts.mkdir(parents=True, exist_ok=True)
-            tmp = manifest.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps({"fingerprint": fp, "source": sweep.source, "sweep": sweep.definition()},
-                                      indent=1, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, manifest)
-        self.parts.mkdir(exist_ok=True)
-        for stale in self.parts.glob(".point-*.tmp"):  # a part being written when the run was killed
-            stale.unlink()
-
-    def part(self, index: int) -> Path:
-        return self.parts / f"point-{index:06d}.parquet"
-
-    def done(self) -> set[int]:
-        return {int(p.stem.split("-")[1]) for p in self.parts.glob("point-*.parquet")}
-
-    def write(self, index: int, frame: pd.DataFrame) -> None:
-        tmp = self.parts / f".point-{index:06d}.tmp"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, self.part(index))  # atomic: a killed run leaves no half-written part
-
-    def read(self) -> pd.DataFrame:
-        """Every finished point's rows, in point order."""
-        return pd.concat([pd.read_parquet(self.part(i)) for i in sorted(self.done())], ignore_index=True)
+_Store = SweepStore  # its old name here
 
 
 def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, processes: bool = True,
-              scheduler: str | None = None, map_fn=None, progress: bool | None = None) -> "SweepResult":
+              scheduler: str | None = None, map_fn=None, progress: bool | None = None,
+              connect_timeout: float = 5.0) -> "SweepResult":
     """Simulate every point of ``sweep`` and collect the tidy results.
 
     Parameters
@@ -454,6 +411,10 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     map_fn : an already started ``map_fn(f, items)`` (e.g. a :class:`~actuarial.parallel.DaskMap`
         shared by several sweeps); overrides ``workers`` and ``scheduler``.
     progress : progress bar over points (default: on a terminal).
+    connect_timeout : seconds to wait for ``scheduler`` (see :class:`~actuarial.parallel.DaskMap`).
+
+    Before any work the largest pass is checked against the memory available
+    (:func:`actuarial.preflight.check_memory`, raising :class:`~actuarial.errors.MemoryLimitError`).
 
     Points that differ only in the CII design, funding or fee rate and share a seed
     (common random numbers) share one heavy pass (:func:`actuarial.engine.accumulate`)
@@ -463,19 +424,23 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     """
     from tqdm import tqdm  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
 
+    from .preflight import check_memory
+
     scenarios = sweep.scenarios()
+    largest = max(scenarios, key=lambda sc: sc.population.size)
+    check_memory(largest, sweep.years, sweep.engine, workers, designs=max(1, workers), what="each point of this sweep")
     points = sweep.points()
     records = points.to_dict("records")
-    store = _Store(out, sweep) if out is not None else None
-    done = store.done() if store else set()
-    frames: dict[int, pd.DataFrame] = {}
+    store = SweepStore(out, sweep, records) if out is not None else None
+    frames: dict[int, pd.DataFrame] = store.verified() if store else {}  # a bad part is named and recomputed
+    done = set(frames)
     todo = _tasks(sweep, scenarios, [r["seed"] for r in records], done)
     if map_fn is not None or (scheduler is None and workers <= 1):
         pool = nullcontext(map_fn or map)
     else:
         from .parallel import DaskMap
 
-        pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler)
+        pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler, timeout=connect_timeout)
     with tqdm(total=len(records), initial=len(done), unit="point", desc="sweep",
               disable=progress is False or (progress is None and not _isatty())) as bar, pool as mapper:
         for group in (mapper(_run_group, todo) if todo else ()):
@@ -483,13 +448,11 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
                 frame = _point_frame(records[index], values)
                 if store:
                     store.write(index, frame)
-                else:
-                    frames[index] = frame
+                frames[index] = frame
             bar.update(len(group))
-    result = SweepResult(sweep, store.read() if store else pd.concat([frames[i] for i in sorted(frames)],
-                                                                     ignore_index=True))
+    result = SweepResult(sweep, pd.concat([frames[i] for i in sorted(frames)], ignore_index=True))
     if store:
-        result.table.to_parquet(store.dir / "results.parquet", index=False)  # derived; rewritten on each run
+        store.write_results(result.table)  # derived; replaced atomically on each run
     return result
 
 
@@ -524,10 +487,11 @@ class SweepResult:
         except (OSError, ValueError, KeyError) as err:
             raise SweepError(f"{directory}: not a readable sweep output directory ({err})") from None
         sweep = Sweep.model_validate({**definition, "source": manifest.get("source", str(directory))})
-        store = _Store(directory, sweep)
-        if not store.done():
+        store = SweepStore(directory, sweep)
+        frames = store.verified(reject=False)  # a part that cannot prove its point is an error, not a row
+        if not frames:
             raise SweepError(f"{directory}: no finished points yet")
-        return cls(sweep, store.read())
+        return cls(sweep, pd.concat([frames[i] for i in sorted(frames)], ignore_index=True))
 
     @property
     def parameter_names(self) -> list[str]:
@@ -628,10 +592,9 @@ class SweepResult:
 
     def to_parquet(self, path: str | Path) -> None:
         """Write the tidy table (never overwrites)."""
-        path = Path(path)
-        if path.exists():
-            raise FileExistsError(f"{path}: already exists (nothing was overwritten)")
-        self.table.to_parquet(path, index=False)
+        from .atomic import write_new
+
+        write_new(path, lambda p: self.table.to_parquet(p, index=False))  # complete or absent
 
     def _repr_html_(self) -> str:
         sw = self.sweep
@@ -654,6 +617,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workers", type=int, default=1, help="Dask workers running points in parallel (default 1)")
     p.add_argument("--threads", action="store_true", help="thread workers instead of processes")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    from .cli import add_connect_timeout
+
+    add_connect_timeout(p)
     p.add_argument("--plot", default=None, help="write a tornado chart (tornado) or heat map (grid of 2) to this PNG")
     p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
                    help="output format (xlsx: an Excel workbook, needs --out)")
@@ -662,15 +628,31 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=cmd_sweep)
 
 
+def _plottable(sweep: Sweep) -> bool:
+    return sweep.design == "tornado" or len(sweep.parameters) == 2
+
+
 def cmd_sweep(args) -> int:
-    from .cli import check_counts, check_new_files, emit
+    from .cli import UserError, check_counts, check_new_files, emit
 
     sweep = load_sweep(args.sweep)
     check_counts(args)
     check_new_files(out=args.out, plot=args.plot)
+    if args.plot and not _plottable(sweep):
+        raise UserError(f"--plot {args.plot}: draws a tornado (tornado design) or a heat map (exactly two "
+                        f"parameters); this sweep is a {sweep.design} of {len(sweep.parameters)} parameters")
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
+    from .preflight import check_replicates
+
+    try:  # a sweep may be run for its estimates alone: warn, do not refuse
+        check_replicates(min(sweep.scenarios(), key=lambda sc: sc.population.size), sweep.years, sweep.source)
+    except UserError as err:
+        print(f"warning: {err}; the standard errors will be NaN", file=sys.stderr)
     res = run_sweep(sweep, directory, workers=args.workers, processes=not args.threads,
-                    scheduler=args.scheduler, progress=False if args.no_progress else None)
+                    scheduler=args.scheduler, progress=False if args.no_progress else None,
+                    connect_timeout=args.connect_timeout)
     if args.plot:
         _plot(res, args.plot)
     payload = {"sweep": str(args.sweep), "design": sweep.design, "points": int(res.table.point.nunique()),
@@ -694,4 +676,6 @@ def _plot(res: SweepResult, path: str) -> None:
     else:
         raise UserError("--plot draws a tornado (tornado design) or a heat map (exactly two parameters)")
     ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=120)
+    from .cli import write_output
+
+    write_output(path, lambda p: ax.figure.savefig(p, dpi=120, format="png"), "plot")

@@ -17,7 +17,6 @@ import pytest
 
 matplotlib.use("Agg")
 
-from actuarial import load_scenario  # noqa: E402
 from actuarial.fitting import ExperienceError, build_scenario, fit_experience, fit_severity  # noqa: E402
 
 DATA = Path(__file__).parent / "data"

@@ -104,8 +104,15 @@ def _agree(view, per_year, insured_premium=None):
     m = view.metrics()
     se = per_year.std(ddof=1) / math.sqrt(years)
     assert abs(per_year.mean() - m["mean"]) < Z * se
-    sd_se = per_year.std(ddof=1) * math.sqrt((stats.kurtosis(per_year) + 2) / (4 * years))
-    assert abs(per_year.std(ddof=1) - m["sd"]) < Z * sd_se
+    # The sd is compared on claims capped at the exact 99.5 % quantile: with a Pareto tail of index
+    # below 4 the kurtosis is infinite, so the raw sample sd has no usable standard error (it reads
+    # low in most samples); capped, every moment is finite and the check keeps its power on the body.
+    cap = d.quantile(0.995)
+    capped = np.minimum(per_year, cap)
+    sd_exact = math.sqrt(d.expect(lambda v: np.minimum(v, cap) ** 2) - d.expect(lambda v: np.minimum(v, cap)) ** 2)
+    sd_se = capped.std(ddof=1) * math.sqrt((stats.kurtosis(capped) + 2) / (4 * years))
+    assert abs(capped.std(ddof=1) - sd_exact) < Z * sd_se + d.step / d.insured
+    assert m["sd"] == pytest.approx(d.sd())
     for q in view.quantiles:
         _, lo, hi = quantile_ci(per_year, float(q), level=0.999)
         assert lo - 2 * d.step / d.insured <= m["quantiles"][q] <= hi + 2 * d.step / d.insured, q

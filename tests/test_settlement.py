@@ -5,6 +5,8 @@ The hand-worked cases use a premium of 1,000,000 yuan so every figure can be che
 
 import numpy as np
 import pytest
+
+from actuarial.errors import ConservationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -217,7 +219,7 @@ def test_conservation_check_catches_a_cent():
     s = settle(Contract(), np.array([P, P]), np.array([900_000.0, 1_100_000.0]))
     s.check_conservation()
     bad = dataclasses.replace(s, insurer_result=s.insurer_result + np.array([0.0, 0.01]))
-    with pytest.raises(AssertionError, match="not conserved"):
+    with pytest.raises(ConservationError, match="not conserved"):
         bad.check_conservation()
 
 
