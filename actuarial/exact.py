@@ -366,24 +366,43 @@ class ExactCII:
     truncated: float  # largest per-episode mass lumped at the grid's end
 
 
-def default_grid(scenario: Scenario, cii: CII, factors: YearFactors = YearFactors()) -> tuple[float, int]:
-    """(step, points): step = lowest deductible / 400; the grid reaches the largest per-episode
-    amount's 1 − 10⁻⁹ quantile (at most 2^16 points; beyond, the tail is lumped and reported)."""
-    ded = max(ciimod.min_deductible(cii), 1.0)
-    step = ded / 400
+def top_episode_cost(scenario: Scenario, factors: YearFactors = YearFactors(), cii: CII | None = None,
+                     tail: float = 1e-9) -> float:
+    """The largest episode cost's ``1 − tail`` quantile, yuan, after the year's and the regions' cost
+    factors; with ``cii``, over the streams in its scope only."""
     top = 0.0
     for stream in scenario.claims.streams:
+        if cii is not None and not cii.covers(stream.disease):
+            continue
         for lvl, w in stream.level_mix.items():
             if w > 0:
-                sev = severity_from_spec(stream.severity[lvl])
-                q = float(sev.ppf(1 - 1e-9)) * factors.severity * max(r.cost_factor for r in scenario.population.regions)
-                top = max(top, q)
-    points = int(min(max(top / step, 8 * 400), 1 << 16))
+                top = max(top, float(severity_from_spec(stream.severity[lvl]).ppf(1 - tail)))
+    return top * factors.severity * max(r.cost_factor for r in scenario.population.regions)
+
+
+def default_grid(scenario: Scenario, cii: CII, factors: YearFactors = YearFactors()) -> tuple[float, int]:
+    """(step, points): step = lowest deductible / 400; the grid reaches the largest per-episode
+    amount's 1 − 10⁻⁹ quantile (at most 2^16 points; beyond, the tail is lumped and reported).
+
+    A design without a deductible (Shanghai) has no deductible to scale the step by: its 2^16 points
+    then reach four times the largest in-scope episode cost's 1 − 10⁻⁶ quantile (a Pareto tail's
+    1 − 10⁻⁹ quantile would make the step thousands of yuan); the lumped tail is reported.
+    """
+    ded = ciimod.min_deductible(cii)
+    if ded <= 0:
+        return top_episode_cost(scenario, factors, cii, tail=1e-6) * 4 / (1 << 16), 1 << 16
+    step = max(ded, 1.0) / 400
+    points = int(min(max(top_episode_cost(scenario, factors) / step, 8 * 400), 1 << 16))
     return step, points
 
 
 def _share_above(values: np.ndarray, step: float, threshold: float) -> np.ndarray:
-    return np.clip((values + step / 2 - threshold) / step, 0.0, 1.0)
+    """Share of each grid point's interval above ``threshold``. The point 0 stands for [0, step/2),
+    almost all of it people with no in-scope episode: none of it counts (a design without a
+    deductible pays from the first yuan, so those people are not beneficiaries)."""
+    share = np.clip((values + step / 2 - threshold) / step, 0.0, 1.0)
+    share[values <= 0] = 0.0
+    return share
 
 
 def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactors = YearFactors(), *,

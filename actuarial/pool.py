@@ -46,7 +46,7 @@ from scipy import sparse
 
 from . import cii as ciimod
 from .claims import YearFactors
-from .exact import compound_cells, episode_pmf, population_cells
+from .exact import compound_cells, episode_pmf, population_cells, top_episode_cost
 from .scenario import LOCATIONS, Scenario
 
 ALIAS_TOL = 1e-12
@@ -215,19 +215,6 @@ def _cap_reach(cii, factor: float) -> float:
     return hi
 
 
-def _top_cost(scenario: Scenario, factors: YearFactors) -> float:
-    """The largest in-scope episode cost's 1 − 10⁻⁹ quantile, yuan (after the year's and regions' factors)."""
-    from .distributions import severity_from_spec
-
-    top = 0.0
-    for st in scenario.claims.streams:
-        if scenario.cii.covers(st.disease):
-            for lvl, w in st.level_mix.items():
-                if w > 0:
-                    top = max(top, float(severity_from_spec(st.severity[lvl]).ppf(1 - 1e-9)))
-    return top * factors.severity * max(r.cost_factor for r in scenario.population.regions)
-
-
 def person_benefits(scenario: Scenario, factors: YearFactors = YearFactors(), *, step: float | None = None,
                     cache: dict | None = None) -> PersonBenefits:
     """Each population cell's per-person annual benefit law (exact accumulation FFT, then the benefit rule)."""
@@ -236,7 +223,7 @@ def person_benefits(scenario: Scenario, factors: YearFactors = YearFactors(), *,
     ded = ciimod.min_deductible(cii)
     reach = _cap_reach(cii, factor)
     if not math.isfinite(reach):  # no cap: twice the largest episode cost's 1 − 10⁻⁹ quantile
-        reach = 2 * _top_cost(scenario, factors)
+        reach = 2 * top_episode_cost(scenario, factors, cii)
     if step is None:  # a deductible-free design (Shanghai) takes its step from the reach
         step = ded / GRID_PER_DEDUCTIBLE if ded > 0 else reach / 8192
         step = max(step, reach / 65536)

@@ -149,6 +149,20 @@ def test_monte_carlo_agrees_with_exact(name):
     assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
 
 
+def test_a_design_without_deductible_on_the_default_grid():
+    """Shanghai's kind of design (paid from the first yuan, no cap): the default grid reaches the
+    episode costs (it once took a 0.0025-yuan step and lost mass), and people without an in-scope
+    episode are not beneficiaries (grid point 0 once counted half of everyone)."""
+    sc = DESIGNS["disease_list_scope_regions"].replace(**{"cii.deductible": 0, "cii.includes_basic_deductible": True})
+    exact = expected_cii(sc)
+    mc = simulate(sc, years=3, seed=7, engine="brute", progress=False)
+    # raw beneficiaries: the control variate's own grid counts the same people here, leaving an SE of 1e-12
+    claims, benef = mc.claims_per_capita(), mc.ratio("beneficiaries", "people", controlled=False)
+    assert abs(claims.value - exact.claims_per_capita) < 3 * claims.se, (claims, exact)
+    assert abs(benef.value - exact.beneficiaries_per_capita) < 3 * benef.se, (benef, exact)
+    assert exact.beneficiaries_per_capita < 0.5  # about 0.3 × 0.95 + 0.2 × 1: the cancer or dialysis patients
+
+
 def test_grid_error_shrinks_with_the_step():
     sc = DESIGNS["nb_tiers_cap_with_basic_deductible"]
     values = [expected_cii(sc, step=h, n_points=int(400_000 / h)).claims_per_capita for h in (80.0, 40.0, 20.0)]
