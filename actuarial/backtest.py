@@ -36,13 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import basic as basicmod
 from . import cii as ciimod
 from . import rng as rngmod
-from .claims import simulate_episodes, year_factors
+from .engine import person_year
 from .population import population_block
 from .results import Estimate, ratio_estimate
-from .scenario import LEVELS, LOCATIONS, Scenario, load_scenario
+from .scenario import LEVELS, Scenario, load_scenario
 
 
 @dataclass(frozen=True)
@@ -116,26 +115,18 @@ def tabulate(scenario: Scenario, size: int = 131_072, years: int = 4, seed: int 
     cii = sc.cii
     streams = sc.claims.streams
     inpatient_s = np.array([s.setting == "inpatient" for s in streams])
-    in_scope = np.array([cii.covers(s.disease) for s in streams])
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     keys = (["people", "admissions", "cost", "compliant", "basic_paid", "beneficiaries", "cii_paid", "beneficiary_cost"]
             + [f"{k}_{lvl}" for lvl in LEVELS for k in ("admissions", "cost")])
     out = {k: np.zeros((years, nb)) for k in keys}
-    k_loc = len(LOCATIONS)
     for b in range(nb):
         people = population_block(sc.population, seed, b)
         n = len(people)
         for y in range(years):
-            ep = simulate_episodes(sc, people, seed, y, b, year_factors(sc, seed, y))
+            py = person_year(sc, people, seed, y, b)  # the engine's own pass (actuarial.engine)
+            ep, paid = py.episodes, py.paid
             inp = inpatient_s[ep.stream]
-            paid_u, ded_part = basicmod.episode_payments(sc.basic, ep.compliant, ep.level, inp)
-            paid = basicmod.apply_annual_cap(sc.basic, paid_u, ep.person, n)
-            # the CII accumulation, as the engine forms it (actuarial.engine.simulate_block)
-            toward = ep.compliant - paid - (0.0 if cii.includes_basic_deductible else ded_part)
-            cov = in_scope[ep.stream]
-            by_loc = np.bincount(ep.person[cov] * k_loc + ep.location[cov], weights=toward[cov],
-                                 minlength=n * k_loc).reshape(n, k_loc)
-            pay = ciimod.benefit(cii, by_loc, people.poor, factor)
+            pay = ciimod.benefit(cii, py.by_location, people.poor, factor)
             got = pay > 0
             cost_person = np.bincount(ep.person, weights=ep.cost, minlength=n)
             o = {"people": n, "admissions": inp.sum(), "cost": ep.cost[inp].sum(),

@@ -212,8 +212,17 @@ def cmd_run(args) -> int:
 
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
-        res = simulate(sc, args.years, args.seed, **kw)
-    emit(res.to_dict(), res.summary(), args.format, args.out, _headline(res), inputs=sc)
+        from .assistance import assistance_engine, assistance_floor
+
+        floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.assistance)
+        kw["engine"] = assistance_engine(sc, kw["engine"])
+        res = simulate(sc, args.years, args.seed, **kw, **({} if floor is None else {"floor": floor}))
+    payload = res.to_dict()
+    if sc.households is not None:  # household catastrophic expenditure: its own pass over everyone
+        from .households import catastrophic
+
+        payload.update(catastrophic(sc, args.years, args.seed, progress=kw["progress"]).to_dict())
+    emit(payload, res.summary(), args.format, args.out, _headline(res), inputs=sc)
     return 0
 
 

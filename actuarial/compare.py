@@ -117,6 +117,9 @@ def load_bid(path: str | Path) -> Bid:
         raise _fail(path, "bid.base", f"must name a scenario file, not a bid file; {base_path} has a [bid] "
                                       f"table{itself} (got {base!r})")
     merged = validate_scenario(base_data, source=str(base_path)).model_dump(mode="python")
+    from .indexing import unresolve
+
+    unresolve(merged, {f"cii.{k}": v for k, v in data.get("cii", {}).items()} if isinstance(data.get("cii"), dict) else {})
     for table in ("cii", "contract"):
         override = data.get(table, {})
         if not isinstance(override, dict):

@@ -35,6 +35,7 @@ from .cii import min_deductible
 from .crn import heavy_differences, paired_engine
 from .driver import choose_engine
 from .engine import accumulate
+from .projection import scenario_for_year
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
 from .settlement import Settlement, settle
@@ -94,23 +95,25 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
     ``assumed_score``). Other keywords go to :func:`~actuarial.engine.accumulate`.
     """
     contract = scenario.contract
-    base_cii = scenario.cii
+    tender = scenario
     factor = np.ones(years)
     cum_claims = np.zeros(years)
     cum_premium = np.zeros(years)
     history: list[tuple[np.ndarray, np.ndarray]] = []  # (claims, premium) per contract year, per path
     out: list[ContractYear] = []
-    in_force_by_year = {}
+    by_year = {}  # contract year → (the tender's design that year, policy changes, the design in force)
     for year in range(1, contract.years + 1):
+        # The tender's design as it stands in this contract year: indexed amounts and drivers (actuarial.projection).
+        planned = scenario_for_year(tender, year)
         changes = design_in_force(contract, year)
         try:
-            in_force_by_year[year] = (changes, scenario.replace(**changes) if changes else scenario)
+            by_year[year] = (planned, changes, planned.replace(**changes) if changes else planned)
         except ScenarioError as err:
             raise ScenarioError(f"contract.policy_changes (contract year {year}): {err}") from None
     # One floor and one engine for the whole term: every contract year then draws the same people
     # (an engine picked per year would price year 2 on another sample of the population).
-    floor = min(min_deductible(sc.cii) for _, sc in in_force_by_year.values())
-    heavy_years = {y: f for y, (_, sc) in in_force_by_year.items() if (f := heavy_differences(sc.cii, base_cii))}
+    floor = min(min(min_deductible(p.cii), min_deductible(f.cii)) for p, _, f in by_year.values())
+    heavy_years = {y: d for y, (p, _, f) in by_year.items() if (d := heavy_differences(f.cii, p.cii))}
     asked = accumulate_kw.get("engine", "auto")
     if heavy_years and asked == "fast":
         # A change to a field the heavy pass reads (e.g. a wider disease scope) needs its own pass;
@@ -121,11 +124,11 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
             f"contract.policy_changes (contract year {year}) change cii {fields}, which the fast engine's "
             "draws depend on, so the policy loss would not be a paired difference; use engine='brute' "
             "(or 'gpu') for this contract")
-    engine = choose_engine(scenario, floor, paired_engine(asked, 2 if heavy_years else 1))
+    engine = choose_engine(tender, floor, paired_engine(asked, 2 if heavy_years else 1))
     kw = {**accumulate_kw, "engine": engine}
     for year in range(1, contract.years + 1):
-        changes, in_force = in_force_by_year[year]
-        cii = in_force.cii
+        scenario, changes, in_force = by_year[year]
+        base_cii, cii = scenario.cii, in_force.cii
         reads_heavy = year in heavy_years
 
         def run(sc: Scenario):
@@ -145,7 +148,7 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
         cred, z = _credibility(contract, history)
         out.append(ContractYear(year, changes, res, factor, settle(contract, premium, claims, extra, score), cred))
         factor = reprice(contract, factor, cum_claims, cum_premium, z)
-    return ContractResult(scenario, int(seed), int(years), tuple(out))
+    return ContractResult(tender, int(seed), int(years), tuple(out))
 
 
 def _credibility(contract: Contract, history) -> tuple[Credibility | None, np.ndarray | None]:

@@ -28,13 +28,13 @@ from . import agg_fields
 from . import basic as basicmod
 from .agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
 from . import rng as rngmod
-from .claims import shock_matrix, simulate_episodes, year_factors
+from .claims import Episodes, shock_matrix, simulate_episodes, year_factors
 from .cii import episode_contribution
 from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
 from .driver import choose_engine, flatten, pass_floor, run_units
 from .control import Control, grid_step, person_cells, row_units
 from .exact import population_cells
-from .population import N_GROUPS, population_block
+from .population import N_GROUPS, PopulationBlock, population_block
 from .scenario import LOCATIONS, Scenario
 
 
@@ -114,6 +114,42 @@ class Accumulations:
         return agg_fields.get(self.agg, field).sum(axis=(1, 2))
 
 
+@dataclass(frozen=True)
+class PersonYear:
+    """One simulated year of one block's people, every person kept (the brute engine's draws). Yuan."""
+
+    episodes: Episodes
+    paid_uncapped: np.ndarray  # per episode: basic fund's payment before its annual cap
+    paid: np.ndarray  # per episode: after the annual cap
+    deductible_part: np.ndarray  # per episode: the basic deductible the patient bears (起付标准以下)
+    covered: np.ndarray  # bool per episode: in the CII scope
+    by_location: np.ndarray  # (people × len(LOCATIONS)): the CII accumulation before B/C self-pay
+    oop_compliant: np.ndarray  # per person: compliant out-of-pocket after basic
+    oop_total: np.ndarray  # per person: total out-of-pocket after basic (incl. non-compliant)
+
+
+def person_year(scenario: Scenario, people: PopulationBlock, seed: int, year: int, block: int,
+                contract_year: int = 0) -> PersonYear:
+    """Episodes, basic payments and every person's CII accumulation and out-of-pocket in ``year``:
+    the brute engine's pass, before rows are kept (households and medical assistance use it too)."""
+    n = len(people)
+    cii = scenario.cii
+    in_scope = np.array([cii.covers(s.disease) for s in scenario.claims.streams])
+    inpatient = basicmod.inpatient_streams(scenario.claims)
+    factors = year_factors(scenario, seed, year, contract_year)
+    ep = simulate_episodes(scenario, people, seed, year, block, factors, contract_year)
+    paid_u, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
+    paid = basicmod.apply_annual_cap(scenario.basic, paid_u, ep.person, n)
+    toward_cii = episode_contribution(cii, ep.compliant, paid, deductible_part)
+    covered = in_scope[ep.stream]
+    k = len(LOCATIONS)
+    by_location = np.bincount(ep.person[covered] * k + ep.location[covered], weights=toward_cii[covered],
+                              minlength=n * k).reshape(n, k)
+    oop_compliant = np.bincount(ep.person, weights=ep.compliant - paid, minlength=n)
+    oop_total = np.bincount(ep.person, weights=ep.cost - paid, minlength=n)
+    return PersonYear(ep, paid_u, paid, deductible_part, covered, by_location, oop_compliant, oop_total)
+
+
 def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor: float,
                    contract_year: int = 0, control_step: float | None = None) -> BlockOutcome:
     """Simulate ``years`` independent years of one block of people (pure function of its arguments).
@@ -125,26 +161,14 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
     n = len(people)
     group = people.group
     cii = scenario.cii
-    in_scope = np.array([cii.covers(s.disease) for s in scenario.claims.streams])
-    inpatient = basicmod.inpatient_streams(scenario.claims)
     premium_by_scheme = np.array(scenario.premium_by_scheme())
     people_g = np.bincount(group, minlength=N_GROUPS).astype(float)
     premium_g = np.bincount(group, weights=premium_by_scheme[people.scheme], minlength=N_GROUPS)
     agg = np.zeros((years, N_GROUPS, agg_fields.n_fields()))
     rows = []
     for year in range(years):
-        factors = year_factors(scenario, seed, year, contract_year)
-        ep = simulate_episodes(scenario, people, seed, year, block, factors, contract_year)
-        paid_u, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
-        paid = basicmod.apply_annual_cap(scenario.basic, paid_u, ep.person, n)
-        oop_c = ep.compliant - paid
-        toward_cii = episode_contribution(cii, ep.compliant, paid, deductible_part)
-        covered = in_scope[ep.stream]
-        k = len(LOCATIONS)
-        by_location = np.bincount(ep.person[covered] * k + ep.location[covered], weights=toward_cii[covered],
-                                  minlength=n * k).reshape(n, k)
-        oop_compliant = np.bincount(ep.person, weights=oop_c, minlength=n)
-        oop_total = np.bincount(ep.person, weights=ep.cost - paid, minlength=n)
+        py = person_year(scenario, people, seed, year, block, contract_year)
+        ep, paid, by_location, oop_compliant, oop_total = py.episodes, py.paid, py.by_location, py.oop_compliant, py.oop_total
 
         def per_group(values: np.ndarray, person: np.ndarray | None = None) -> np.ndarray:
             g = group if person is None else group[person]
@@ -162,8 +186,8 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
         keep = np.flatnonzero(acc >= floor if floor > 0 else acc > 0)
         units = None
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
-            toward_u = episode_contribution(cii, ep.compliant, paid_u, deductible_part)
-            units = row_units(ep.person[covered], toward_u[covered], control_step, n, keep)
+            toward_u = episode_contribution(cii, ep.compliant, py.paid_uncapped, py.deductible_part)
+            units = row_units(ep.person[py.covered], toward_u[py.covered], control_step, n, keep)
         rows.append(Rows(np.full(keep.size, year, np.int32), np.full(keep.size, block, np.int32),
                          group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep], units))
     counts = None

@@ -254,6 +254,10 @@ class SimulationResult:
         }
         if groups is None:
             out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
+        if getattr(self.scenario, "medical_assistance", None) is not None:  # the third layer (actuarial.assistance)
+            from . import assistance
+
+            out.update(assistance.metrics(self, groups))
         # every headline figure is a non-negative amount, count or ratio; per-10k counts are at most 10,000
         return {k: v.bounded(0.0, 1e4 if k.endswith("_per_10k") else 1.0 if k.startswith("prob_") else math.inf)
                 if isinstance(v, Estimate) else v for k, v in out.items()}
@@ -290,6 +294,12 @@ class SimulationResult:
         for name, est in self.metrics().items():
             if name != "insured":  # already there, as an integer
                 out[name] = est.to_dict() if isinstance(est, Estimate) else est
+        if getattr(self.scenario, "medical_assistance", None) is not None:  # the poor after all three layers
+            from . import assistance
+
+            out["medical_assistance_exact"] = assistance.exact_flag(self)
+            for name, est in assistance.metrics(self, assistance.poor_groups()).items():
+                out[f"{name}_poor"] = est.to_dict()
         return out
 
     def _repr_html_(self) -> str:

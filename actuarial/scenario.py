@@ -36,6 +36,7 @@ from pydantic.fields import FieldInfo
 from . import tables
 from .paths import PathError, set_path
 from .severities import Histogram, ScipySeverity, scipy_family
+from .rules_schema import Drivers, Households, Indexed, MedicalAssistance
 
 SCHEMES = ("urban", "ncms", "merged")
 """Basic schemes: urban residents (城镇居民医保), rural NCMS (新农合), merged (城乡居民医保)."""
@@ -764,6 +765,21 @@ class Scenario(_Model):
     basic: Basic = Basic()
     cii: CII
     contract: Contract = Contract()
+    indexed: Indexed | None = None
+    """Amounts indexed on national series, resolved to yuan at loading (:mod:`actuarial.indexing`)."""
+    drivers: Drivers | None = None
+    """Multi-year drivers of the contract term (:mod:`actuarial.projection`)."""
+    medical_assistance: MedicalAssistance | None = None
+    """Medical assistance (医疗救助), the third layer after CII (:mod:`actuarial.assistance`)."""
+    households: Households | None = None
+    """Households for catastrophic health expenditure against income (:mod:`actuarial.households`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_indexed(cls, data: Any) -> Any:
+        from .indexing import resolve_raw
+
+        return resolve_raw(data)
 
     @model_validator(mode="after")
     def _cross(self) -> "Scenario":
@@ -798,6 +814,9 @@ class Scenario(_Model):
         5000.0
         """
         data = self.model_dump(mode="python")
+        from .indexing import unresolve
+
+        unresolve(data, dotted)  # indexed yuan fields are resolved again, unless replaced here
         for path, value in dotted.items():
             _set_dotted(data, path, value)
         return validate_scenario(data, source="<replace>")
