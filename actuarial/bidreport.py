@@ -144,16 +144,24 @@ def compliance_blocks(cmp, lang: str) -> tuple[list[dict], bool]:
     for o in cmp.outcomes:
         checks, full = bs.compliance_of(o.bid.scenario, o.result)
         complete &= full
-        ok = bool(checks.passed.all())
+        # passed is True, False or <NA>: undecided (no data, or the estimate's 95 % CI straddles the limit)
+        failed = bool((checks.passed == False).fillna(False).any())  # noqa: E712 (nullable boolean)
+        ok = not failed and not bool(checks.passed.isna().any())
+
+        def verdict(passed) -> Cell:
+            if pd.isna(passed):
+                return Cell(label("待定", "undecided", lang), cls="text")
+            return Cell(label("通过", "pass", lang) if passed else label("不通过", "FAIL", lang),
+                        cls="pass" if passed else "fail")
+
         rows = [[Cell(str(c.check), cls="text"), Cell(_check_value(c.value)), Cell(_check_value(c.limit)),
-                 Cell(label("通过", "pass", lang) if c.passed else label("不通过", "FAIL", lang),
-                      cls="pass" if c.passed else "fail"), Cell(str(c.source), cls="text")]
+                 verdict(c.passed), Cell(str(c.source), cls="text")]
                 for c in checks.itertuples()]
         cols = [label("检查项", "Check", lang), label("取值", "Value", lang), label("限值", "Limit", lang),
                 label("结果", "Result", lang), label("依据", "Source", lang)]
         blocks.append({"kind": "heading", "text": o.bid.name,
-                       "badge": label("通过", "pass", lang) if ok else label("不通过", "FAIL", lang),
-                       "badge_cls": "full" if ok else "partial"})
+                       "badge": label("通过", "pass", lang) if ok else label("不通过", "FAIL", lang) if failed
+                       else label("待定", "undecided", lang), "badge_cls": "full" if ok else "partial"})
         blocks.append({"kind": "table", "table": Table(cols, rows), "note": ""})
     if not complete:
         blocks.insert(0, text_block(label(

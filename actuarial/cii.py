@@ -5,12 +5,19 @@ Terms
 accumulation
     Compliant out-of-pocket cost left after basic insurance in the year
     (合规自付费用), from covered episodes, less the first self-paid shares of
-    category B and C items (乙类/丙类先行自付), yuan per person-year.
+    category B and C items (乙类/丙类先行自付), yuan per person-year. Each
+    episode's part is :func:`episode_contribution`; the B/C self-pay is taken
+    per episode from the item cost (``category_bc_base = "item_cost"``, 001
+    l.1087) or as an annual factor on the out-of-pocket (:func:`eligible_factor`).
 deductible
     起付线: the accumulation below it is not reimbursed.
 tiers
-    分段支付比例: marginal rates on bands of the accumulation. Band *j* runs
-    from ``max(above_j, deductible)`` to ``max(above_{j+1}, deductible)``.
+    分段支付比例: marginal rates on bands. With ``tier_edges = "accumulation"``
+    band *j* runs from ``max(above_j, deductible)`` to ``max(above_{j+1},
+    deductible)`` of the accumulation; with ``tier_edges = "excess"`` (the
+    band edges are amounts above the deductible, "起付标准以上", 001 l.1063) it
+    runs from ``deductible + above_j`` to ``deductible + above_{j+1}``, each
+    person's own deductible (the poor's is lower, so their edges are too).
 cap
     年度最高支付限额 on the benefit, yuan per person-year.
 
@@ -31,18 +38,27 @@ accumulation 30,000 yuan, deductible 6,000 → 50 % of 14,000 + 60 % of 10,000
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .scenario import CII, LOCATIONS
 
 
-def tiered_benefit(accumulation, deductible, edges, rates) -> np.ndarray:
+def tiered_benefit(accumulation, deductible, edges, rates, on_excess: bool = False) -> np.ndarray:
     """Marginal tiered benefit before the cap, yuan.
 
     ``accumulation`` and ``deductible`` broadcast (arrays of people or scalars);
     ``edges`` are the tiers' ``above`` values (first is 0), ``rates`` fractions,
-    either 1-D (same for everyone) or 2-D (people × tiers).
+    either 1-D (same for everyone) or 2-D (people × tiers). ``on_excess``: the
+    edges are amounts above each person's deductible (``CII.tier_edges = "excess"``).
+
+    >>> float(tiered_benefit(np.array([30000.0]), 6000, [0, 20000], [0.5, 0.6], on_excess=True)[0])
+    12400.0
     """
+    if on_excess:  # measure from the deductible: the same bands with a zero deductible
+        accumulation = np.asarray(accumulation, float) - np.asarray(deductible, float)
+        deductible = 0.0
     x = np.asarray(accumulation, float)[..., None]
     d = np.asarray(deductible, float)[..., None]
     e = np.asarray(edges, float)
@@ -52,25 +68,92 @@ def tiered_benefit(accumulation, deductible, edges, rates) -> np.ndarray:
     return np.sum(band * np.asarray(rates, float), axis=-1)
 
 
-def eligible_factor(cii: CII, category_b_share: float, category_c_share: float) -> float:
-    """Share of the post-basic compliant OOP that enters the CII tiers after the B/C self-pay (fraction).
+def bc_self_pay_share(cii: CII, claims) -> float:
+    """k: the part of an episode's compliant cost the patient self-pays first on B/C items (fraction),
+    ``b·s_B + c·s_C`` with ``b``, ``c`` the B/C shares of compliant cost (``claims``) and ``s_B``,
+    ``s_C`` the self-pay rates (乙类/丙类先行自付)."""
+    return (claims.category_b_percent * cii.category_b_self_pay_percent
+            + claims.category_c_percent * cii.category_c_self_pay_percent) / 1e4
 
-    Modelling choice: the self-paid 15 % / 30 % (乙类/丙类先行自付) is taken from the B/C share of the
-    out-of-pocket that would enter CII, i.e. ``1 − b·s_B − c·s_C`` with ``b``, ``c`` the B/C shares of
-    compliant cost. Applying it to the whole B/C item cost instead would remove more.
+
+def eligible_factor(cii: CII, category_b_share: float, category_c_share: float) -> float:
+    """Share of the accumulation that enters the CII tiers after the B/C self-pay (fraction).
+
+    ``category_bc_base = "out_of_pocket"``: the self-paid 15 % / 30 % (乙类/丙类先行自付) is taken
+    from the B/C share of the out-of-pocket that would enter CII, i.e. ``1 − b·s_B − c·s_C`` of the
+    annual accumulation, with ``b``, ``c`` the B/C shares of compliant cost.
+    ``category_bc_base = "item_cost"`` (the seed's reading, 001 l.1087): the self-pay is taken from the
+    B/C item cost per episode by :func:`episode_contribution`, so the annual factor is 1.
 
     >>> from actuarial.scenario import CII
-    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}],
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}], category_bc_base="out_of_pocket",
     ...         category_b_self_pay_percent=15, category_c_self_pay_percent=30)
     >>> round(eligible_factor(d, 0.20, 0.05), 4)    # 1 − 0.20·0.15 − 0.05·0.30
     0.955
     """
+    if cii.category_bc_base == "item_cost":
+        return 1.0
     return 1.0 - category_b_share * cii.category_b_self_pay_percent / 100 - category_c_share * cii.category_c_self_pay_percent / 100
 
 
 def claims_eligible_factor(cii: CII, claims) -> float:
     """:func:`eligible_factor` with the B/C shares of compliant cost of a scenario's ``claims``."""
     return eligible_factor(cii, claims.category_b_percent / 100, claims.category_c_percent / 100)
+
+
+def episode_contribution(cii: CII, claims, compliant, basic_paid, deductible_part):
+    """An episode's contribution toward the CII accumulation (合规自付累计), yuan (arrays of any xp).
+
+    The one home of "what counts toward the accumulation", called by every engine; the exact method
+    uses its closed form :func:`episode_contribution_terms` (tests/test_fidelity_rules.py holds the
+    two equal). The compliant cost (合规费用) left after the basic fund's payment ``basic_paid``, less
+    the basic deductible part (起付标准以下个人负担部分) unless ``cii.includes_basic_deductible``
+    (shared/seeds/001: 起付线不含基本医疗保险起付标准以下个人负担部分); with
+    ``cii.category_bc_base = "item_cost"`` (001 l.1087) the B/C self-pay ``k · compliant``
+    (:func:`bc_self_pay_share` of the scenario's ``claims``) is taken out too, at least 0 per episode.
+
+    >>> from actuarial.scenario import CII, Claims
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}])
+    >>> float(episode_contribution(d, Claims(), 11000.0, 6000.0, 1000.0))   # 11,000 − 6,000 − the 1,000 deductible
+    4000.0
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}], category_bc_base="item_cost",
+    ...         category_b_self_pay_percent=15, category_c_self_pay_percent=30)
+    >>> c = Claims(category_b_percent=20, category_c_percent=5)          # k = 0.045
+    >>> float(episode_contribution(d, c, 20000.0, 11000.0, 1000.0))       # 9,000 − 1,000 − 0.045 × 20,000
+    7100.0
+    """
+    # Plain arithmetic and a ufunc, so numpy and CuPy arrays (the GPU engine) both stay on their device.
+    oop = compliant - basic_paid
+    toward = oop if cii.includes_basic_deductible else oop - deductible_part
+    if cii.category_bc_base == "item_cost" and bc_self_pay_share(cii, claims) > 0:
+        toward = np.maximum(toward - bc_self_pay_share(cii, claims) * compliant, 0.0)
+    return toward
+
+
+def episode_contribution_terms(cii: CII, claims, s: float, d: float, c: float) -> tuple[float, float, float]:
+    """(a0, knot, a1): :func:`episode_contribution` of an episode of cost X (yuan) is
+    ``a0·min(X, knot) + a1·max(X − knot, 0)`` (before the basic annual cap), for compliant share ``s``,
+    basic deductible ``d`` (yuan) and coinsurance ``c`` (fractions). Non-decreasing in X.
+
+    >>> from actuarial.scenario import CII, Claims
+    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}])
+    >>> episode_contribution_terms(d, Claims(), 0.8, 1000.0, 0.6)
+    (0.0, 1250.0, 0.32000000000000006)
+    """
+    knot = d / s if s > 0 else math.inf
+    if cii.category_bc_base != "item_cost" or bc_self_pay_share(cii, claims) == 0:
+        return (s, knot, s * (1.0 - c)) if cii.includes_basic_deductible else (0.0, knot, s * (1.0 - c))
+    k = bc_self_pay_share(cii, claims)
+    slope = s * (1.0 - c - k)  # above the basic deductible
+    if cii.includes_basic_deductible:
+        if slope < 0:
+            raise ValueError(f"B/C self-pay on the item cost with basic coinsurance {c:g} + k {k:g} > 1: the "
+                             "episode's contribution would fall with its cost")
+        return s * (1.0 - k), knot, slope
+    if slope <= 0:  # the self-pay eats the whole out-of-pocket: nothing ever enters
+        return 0.0, math.inf, 0.0
+    # (1 − c)(sX − d) − k·sX = slope·(X − X0), zero at X0 = (1 − c)·d / slope ≥ d/s
+    return 0.0, (1.0 - c) * d / slope, slope
 
 
 def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float = 1.0) -> np.ndarray:
@@ -93,7 +176,8 @@ def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float =
     bonus = np.where(poor, cii.poor_points / 100, 0.0)[:, None]
 
     def schedule(points: float) -> np.ndarray:
-        return tiered_benefit(x, deductible, edges, np.clip(base + points / 100 + bonus, 0.0, 1.0))
+        return tiered_benefit(x, deductible, edges, np.clip(base + points / 100 + bonus, 0.0, 1.0),
+                              on_excess=cii.tier_edges == "excess")
 
     pay = schedule(0.0)
     if cii.locations and len(total):
@@ -112,22 +196,21 @@ def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float =
     return np.minimum(pay, cii.cap)
 
 
-def episode_contribution(cii: CII, compliant, basic_paid, deductible_part):
-    """An episode's contribution toward the CII accumulation (合规自付累计), yuan (arrays of any xp).
+def policy_accumulation(cii: CII, by_location: np.ndarray) -> np.ndarray:
+    """Accumulation inside the policy's scope, yuan per person: locations whose rule is a flat 0 %
+    (care CII does not pay, e.g. Shanghai outside its designated providers, 001 l.551) left out.
+    The denominator of the policy payment ratio (:mod:`actuarial.compliance`)."""
+    by_location = np.atleast_2d(np.asarray(by_location, float))
+    keep = [k == 0 or (rule := cii.locations.get(name)) is None or rule.flat_rate_percent != 0
+            for k, name in enumerate(LOCATIONS)]
+    return by_location[:, keep].sum(axis=1)
 
-    The one home of "what counts toward the accumulation": the compliant cost (合规费用) left after
-    the basic fund's payment, less the basic deductible part (起付标准以下个人负担部分) unless
-    ``cii.includes_basic_deductible`` (shared/seeds/001: 起付线不含基本医疗保险起付标准以下个人负担部分).
-    Every engine and the exact method (:func:`actuarial.exact.episode_terms`, which evaluates it on
-    unit inputs: the contribution is linear in its three arguments) call it.
 
-    >>> from actuarial.scenario import CII
-    >>> d = CII(deductible=6000, tiers=[{"above": 0, "rate_percent": 50}])
-    >>> float(episode_contribution(d, 11000.0, 6000.0, 1000.0))   # 11,000 − 6,000 − the 1,000 deductible
-    4000.0
-    """
-    oop = compliant - basic_paid
-    return oop if cii.includes_basic_deductible else oop - deductible_part
+def band_measure(cii: CII, eligible, deductible) -> np.ndarray:
+    """What the tiers' ``above`` edges are compared with, yuan: the eligible accumulation itself, or
+    its excess over each person's ``deductible`` when ``cii.tier_edges == "excess"``."""
+    eligible = np.asarray(eligible, float)
+    return eligible - np.asarray(deductible, float) if cii.tier_edges == "excess" else eligible
 
 
 def min_deductible(cii: CII) -> float:

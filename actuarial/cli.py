@@ -222,7 +222,16 @@ def cmd_run(args) -> int:
         from .households import catastrophic
 
         payload.update(catastrophic(sc, args.years, args.seed, progress=kw["progress"]).to_dict())
-    emit(payload, res.summary(), args.format, args.out, _headline(res), inputs=sc)
+    from .compliance import describe_failures
+
+    checks = res.compliance()
+    failed = describe_failures(checks)
+    open_checks = ", ".join(checks.loc[checks["passed"].isna(), "check"])
+    note = failed or (f"Compliance: {int(checks['passed'].sum())} legal checks pass"
+                      + (f"; not decided (no data, or the 95 % CI straddles the limit): {open_checks}." if open_checks else "."))
+    emit(payload, res.summary(), args.format, args.out, _headline(res) + "\n" + note, inputs=sc)
+    if failed and args.format != "table":
+        print(failed, file=sys.stderr)
     return 0
 
 

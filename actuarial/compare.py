@@ -71,6 +71,7 @@ class Bid:
     scenario: Scenario
     path: Path | None = None
     notes: str = ""
+    base: Scenario | None = None  # the tender's base scenario (for the purchaser-fixed terms of compliance)
 
     def terms(self) -> dict:
         """The bid's CII design and contract terms, JSON-ready."""
@@ -116,7 +117,8 @@ def load_bid(path: str | Path) -> Bid:
         itself = " (this bid itself)" if base_path.resolve() == path.resolve() else " (another bid)"
         raise _fail(path, "bid.base", f"must name a scenario file, not a bid file; {base_path} has a [bid] "
                                       f"table{itself} (got {base!r})")
-    merged = validate_scenario(base_data, source=str(base_path)).model_dump(mode="python")
+    base_scenario = validate_scenario(base_data, source=str(base_path))
+    merged = base_scenario.model_dump(mode="python")
     from .indexing import unresolve
 
     unresolve(merged, {f"cii.{k}": v for k, v in data.get("cii", {}).items()} if isinstance(data.get("cii"), dict) else {})
@@ -125,7 +127,8 @@ def load_bid(path: str | Path) -> Bid:
         if not isinstance(override, dict):
             raise _fail(path, table, "must be a table")
         merged[table] = {**merged[table], **override}
-    return Bid(name.strip(), validate_scenario(merged, source=str(path)), path, str(head.get("notes", "")))
+    return Bid(name.strip(), validate_scenario(merged, source=str(path)), path, str(head.get("notes", "")),
+               base_scenario)
 
 
 def _as_bid(x) -> Bid:
@@ -161,6 +164,19 @@ class BidOutcome:
     result: SimulationResult
     settlement: Settlement
     metrics: dict[str, Estimate]
+
+    def compliance(self):
+        """The legal checks of :mod:`actuarial.compliance`, with the purchaser-fixed terms against the
+        bid's base scenario when it has one (a DataFrame: check, value, limit, passed, source)."""
+        from .compliance import compliance
+
+        return compliance(self.bid.scenario, self.result, self.bid.base)
+
+
+def _compliance_records(outcome: BidOutcome) -> list[dict]:
+    from .compliance import records
+
+    return records(outcome.compliance())
 
 
 def _quantile_estimate(x: np.ndarray, q: float) -> Estimate:
@@ -296,7 +312,8 @@ class BidComparison:
             bids.append({"name": o.bid.name, "file": str(o.bid.path) if o.bid.path else None,
                          "rank": int(table["rank"][i]), "score": float(table["score"][i]),
                          "dominated_by": dominated[i], "terms": o.bid.terms(),
-                         "metrics": {k: e.to_dict() for k, e in o.metrics.items()}})
+                         "metrics": {k: e.to_dict() for k, e in o.metrics.items()},
+                         "compliance": _compliance_records(o)})
         return {"base": self.base_name, "seed": self.seed, "years": self.years,
                 "insured": self.outcomes[0].result.insured, "criteria": dict(CRITERIA), "weights": self.weights,
                 "bids": bids}
@@ -346,7 +363,7 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
     if size is not None:
         if size < 1:
             raise ValueError(f"size must be >= 1 (got {size})")
-        bids = [Bid(b.name, b.scenario.replace(**{"population.size": size}), b.path, b.notes) for b in bids]
+        bids = [Bid(b.name, b.scenario.replace(**{"population.size": size}), b.path, b.notes, b.base) for b in bids]
     _check_shared(bids)
     base = bids[0].scenario
     # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:

@@ -21,9 +21,11 @@ from typing import Sequence
 
 from .cii import min_deductible
 
-HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold")
+HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold", "category_bc_base",
+                    "category_b_self_pay_percent", "category_c_self_pay_percent")
 """CII fields the heavy pass itself reads (which episodes count, what the accumulation includes, the
-catastrophic count); the rest of the CII design is applied to the rows afterwards."""
+B/C self-pay taken from each episode's item cost, the catastrophic count); the rest of the CII design
+is applied to the rows afterwards."""
 
 
 def heavy_cii(cii) -> dict:

@@ -140,7 +140,7 @@ def person_year(scenario: Scenario, people: PopulationBlock, seed: int, year: in
     ep = simulate_episodes(scenario, people, seed, year, block, factors, contract_year)
     paid_u, deductible_part = basicmod.episode_payments(scenario.basic, ep.compliant, ep.level, inpatient[ep.stream])
     paid = basicmod.apply_annual_cap(scenario.basic, paid_u, ep.person, n)
-    toward_cii = episode_contribution(cii, ep.compliant, paid, deductible_part)
+    toward_cii = episode_contribution(cii, scenario.claims, ep.compliant, paid, deductible_part)
     covered = in_scope[ep.stream]
     k = len(LOCATIONS)
     by_location = np.bincount(ep.person[covered] * k + ep.location[covered], weights=toward_cii[covered],
@@ -186,7 +186,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
         keep = np.flatnonzero(acc >= floor if floor > 0 else acc > 0)
         units = None
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
-            toward_u = episode_contribution(cii, ep.compliant, py.paid_uncapped, py.deductible_part)
+            toward_u = episode_contribution(cii, scenario.claims, ep.compliant, py.paid_uncapped, py.deductible_part)
             units = row_units(ep.person[py.covered], toward_u[py.covered], control_step, n, keep)
         rows.append(Rows(np.full(keep.size, year, np.int32), np.full(keep.size, block, np.int32),
                          group[keep].astype(np.int8), by_location[keep], oop_compliant[keep], oop_total[keep], units))

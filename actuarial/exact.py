@@ -80,10 +80,7 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     knot = d / s if s > 0 else math.inf
     if what == "oop_total":
         return 1.0, knot, 1.0 - c * s
-    # The contribution is linear in (compliant, basic paid, deductible part): per yuan of compliant
-    # cost it is the rule's value at (1, 0, 1) below the knot (all deductible) and (1, c, 0) above it.
-    contribution = ciimod.episode_contribution
-    return s * contribution(scenario.cii, 1.0, 0.0, 1.0), knot, s * contribution(scenario.cii, 1.0, c, 0.0)
+    return ciimod.episode_contribution_terms(scenario.cii, scenario.claims, s, d, c)  # the engines' rule
 
 
 def cost_at_amount(y: np.ndarray, a0: float, knot: float, a1: float) -> np.ndarray:
@@ -417,7 +414,7 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
     >>> from actuarial import load_scenario
     >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"basic.annual_cap": 1e9})
     >>> round(expected_cii(sc, step=80.0, n_points=2048).claims_per_capita, 1)   # yuan per person-year
-    16.1
+    16.0
     """
     cii = cii or scenario.cii
     if step is None or n_points is None:

@@ -388,7 +388,7 @@ def draw_episodes(scenario: Scenario, counts: np.ndarray, scale: np.ndarray, g: 
 def toward_cii(scenario: Scenario, stream, level, compliant, inpatient):
     """Per-episode basic payment and contribution to the accumulation, before the annual cap."""
     paid, ded = basicmod.episode_payments(scenario.basic, compliant, level, inpatient[stream])
-    return paid, ded, ciimod.episode_contribution(scenario.cii, compliant, paid, ded)
+    return paid, ded, ciimod.episode_contribution(scenario.cii, scenario.claims, compliant, paid, ded)
 
 
 # --------------------------------------------------------------------------- conditioned episodes
@@ -680,7 +680,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     acc_u = np.bincount(person[covered], weights=toward_u[covered], minlength=n_cand)
     paid = basicmod.apply_annual_cap(scenario.basic, paid_u, person, n_cand)
     oop_c = compliant - paid
-    toward = ciimod.episode_contribution(cii, compliant, paid, ded)
+    toward = ciimod.episode_contribution(cii, scenario.claims, compliant, paid, ded)
     k = len(LOCATIONS)
     by_location = np.bincount(person[covered] * k + location[covered], weights=toward[covered],
                               minlength=n_cand * k).reshape(n_cand, k)

@@ -233,7 +233,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         paid, deductible_part, paid_u = basic_payments(xp, scenario.basic, compliant, level, inpatient[stream],
                                                        person, n)
         oop_c = compliant - paid
-        toward = episode_contribution(cii, compliant, paid, deductible_part)
+        toward = episode_contribution(cii, scenario.claims, compliant, paid, deductible_part)
         cov = xp.flatnonzero(in_scope[stream])
         by_location = bincount(xp, person[cov] * kloc + location[cov], weights=toward[cov],
                                   minlength=n * kloc).reshape(n, kloc)
@@ -250,7 +250,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
         keep = xp.flatnonzero(acc >= floor if floor > 0 else acc > 0)
         units = xp.zeros(keep.shape[0])
         if control_step is not None:  # before the basic annual cap, as E[X] assumes
-            toward_u = episode_contribution(cii, compliant, paid_u, deductible_part)
+            toward_u = episode_contribution(cii, scenario.claims, compliant, paid_u, deductible_part)
             units = bincount(xp, person[cov], weights=episode_units(toward_u[cov], control_step, xp), minlength=n)[keep]
         rows.append((xp.full(keep.shape[0], year, xp.int32), people["local"][keep], people["group"][keep],
                      by_location[keep], oop_compliant[keep], oop_total[keep], units))

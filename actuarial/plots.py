@@ -77,7 +77,8 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     """CII paid and person-years per simulated year by tier band of the eligible annual accumulation.
 
     Band *j* holds the person-years whose accumulation (after the B/C self-pay, yuan) lies in
-    tier *j*: from ``max(above_j, deductible)`` to ``above_{j+1}``, exactly where
+    tier *j*: from ``max(above_j, deductible)`` to ``above_{j+1}`` (``deductible + above_j`` to
+    ``deductible + above_{j+1}`` with ``cii.tier_edges = "excess"``), exactly where
     :func:`actuarial.cii.tiered_benefit` pays tier *j*'s marginal rate. Person-years that reached
     the accumulation floor but not their own deductible form the first row. Columns: ``band``,
     ``rate_percent`` (the general tier rate), ``person_years`` and ``paid`` (yuan), both per
@@ -91,12 +92,13 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     x = factor * rows.by_location.sum(axis=1)
     edges = [t.above for t in cii.tiers]
     labels = ["below deductible"]
+    plus = "deductible+" if cii.tier_edges == "excess" else ""  # edges measured from each one's deductible
     for i, lo in enumerate(edges):
         hi = edges[i + 1] if i + 1 < len(edges) else None
-        start = "deductible" if i == 0 else _short(lo)
-        labels.append(f"{start}–{_short(hi)}" if hi is not None else f">{start}")
+        start = "deductible" if i == 0 else plus + _short(lo)
+        labels.append(f"{start}–{plus}{_short(hi)}" if hi is not None else f">{start}")
     # band 0: below the person's deductible; band j+1: edges[j] <= x < edges[j+1] (the marginal tier)
-    band = np.where(x < deductible, 0, np.searchsorted(edges, x, side="right"))
+    band = np.where(x < deductible, 0, np.searchsorted(edges, ciimod.band_measure(cii, x, deductible), side="right"))
     n = len(labels)
     years = res.years
     count = np.bincount(band, minlength=n) / years

@@ -19,7 +19,7 @@ It is an upper estimate for the bundled scenarios, not a measurement; see the co
 This module simulates nothing and does not change how the engines use memory.
 
 >>> from actuarial import load_scenario
->>> sc = load_scenario("scenarios/provincial_guideline.toml")
+>>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 1_000_000})
 >>> estimate_bytes(sc, years=20, engine="brute") < 2**30
 True
 """

@@ -44,6 +44,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "beneficiaries_per_10k": ("每万人受益人数", "Beneficiaries per 10,000 insured"),
     "benefit_per_beneficiary": ("人均受益金额（元）", "Benefit per beneficiary (yuan)"),
     "actual_payment_ratio": ("实际支付比例", "Actual payment ratio"),
+    "share_of_oop_paid": ("大病保险支付占受益人合规自付比例", "Share of beneficiaries' out-of-pocket paid"),
     "payment_ratio_above_deductible": ("起付线以上支付比例", "Payment ratio above the deductible"),
     "loss_ratio": ("赔付率", "Loss ratio"),
     "basic_paid_per_capita": ("基本医保人均支付（元）", "Basic insurance paid per capita (yuan)"),

@@ -35,6 +35,11 @@ from .scenario import CII, SCHEMES, Funding
 
 Z95 = 1.959963984540054
 
+DEPRECATED_METRICS = {"actual_payment_ratio": "share_of_oop_paid"}
+"""Old metric name → its new name. ``actual_payment_ratio`` (CII paid ÷ the beneficiaries' whole
+compliant out-of-pocket, about 0.2) was read against the policy's 50 % floor, which applies to
+``payment_ratio_above_deductible`` (:mod:`actuarial.compliance`)."""
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -244,7 +249,7 @@ class SimulationResult:
             "break_even_premium": self.break_even_premium(groups),
             "beneficiaries_per_10k": self.ratio("beneficiaries", "people", groups, per=1e4),
             "benefit_per_beneficiary": self.ratio("claims", "beneficiaries", groups),
-            "actual_payment_ratio": self.ratio("claims", "oop_beneficiaries", groups),
+            "share_of_oop_paid": self.ratio("claims", "oop_beneficiaries", groups),
             "payment_ratio_above_deductible": self.ratio("claims", "above_deductible", groups),
             "loss_ratio": self.ratio("claims", "premium", groups),
             "basic_paid_per_capita": self.ratio("basic_paid", "people", groups),
@@ -258,9 +263,18 @@ class SimulationResult:
             from . import assistance
 
             out.update(assistance.metrics(self, groups))
+        for old, new in DEPRECATED_METRICS.items():  # kept for scripts, notebooks and bid criteria
+            out[old] = out[new]
         # every headline figure is a non-negative amount, count or ratio; per-10k counts are at most 10,000
         return {k: v.bounded(0.0, 1e4 if k.endswith("_per_10k") else 1.0 if k.startswith("prob_") else math.inf)
                 if isinstance(v, Estimate) else v for k, v in out.items()}
+
+    def compliance(self, base=None) -> pd.DataFrame:
+        """The legal floors checked on this result (:func:`actuarial.compliance.compliance`); ``base``:
+        the tender's base scenario when this result prices a bid."""
+        from .compliance import compliance
+
+        return compliance(self.scenario.model_copy(update={"cii": self.cii, "funding": self.funding}), self, base)
 
     def summary(self) -> pd.DataFrame:
         """Headline metrics for all insured and by scheme: estimate, standard error, 95% CI."""
@@ -273,6 +287,8 @@ class SimulationResult:
         records = []
         for label, gs in groups.items():
             for name, est in self.metrics(gs).items():
+                if name in DEPRECATED_METRICS:
+                    continue
                 if isinstance(est, Estimate):
                     lo, hi = est.ci95
                     records.append((label, name, est.value, est.se, lo, hi))
@@ -300,6 +316,10 @@ class SimulationResult:
             out["medical_assistance_exact"] = assistance.exact_flag(self)
             for name, est in assistance.metrics(self, assistance.poor_groups()).items():
                 out[f"{name}_poor"] = est.to_dict()
+        out["deprecated"] = {old: f"same as {new}" for old, new in DEPRECATED_METRICS.items()}
+        from .compliance import records
+
+        out["compliance"] = records(self.compliance())
         return out
 
     def _repr_html_(self) -> str:
@@ -345,7 +365,7 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     pay = ciimod.benefit(cii, rows.by_location, rows.poor, factor)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)
-    above = np.maximum(factor * rows.by_location.sum(axis=1) - deductible, 0.0)
+    above = np.maximum(factor * ciimod.policy_accumulation(cii, rows.by_location) - deductible, 0.0)
     years, blocks = acc.agg.shape[:2]
     cell_index = (rows.year.astype(np.int64) * blocks + rows.block) * N_GROUPS + rows.group
     size = years * blocks * N_GROUPS

@@ -53,8 +53,16 @@ LOCATIONS = (
 )
 """Where an episode was treated, for the CII out-of-area rules (统筹区外 / 省外, 转诊)."""
 
-DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other")
-"""Disease groups an episode stream may carry; disease-list schemes (病种) select some."""
+DISEASES = ("general", "cancer", "uremia_dialysis", "transplant_antirejection", "mental_illness", "chronic_other",
+            "cancer_radio_chemo", "cancer_other_listed", "mental_illness_listed")
+"""Disease groups an episode stream may carry; disease-list schemes (病种) select some.
+
+Treatment-level groups, for schemes that list treatments rather than diseases: ``cancer_radio_chemo``
+(恶性肿瘤放化疗: radio- and chemotherapy courses; Daqing l.811, Shanghai l.547),
+``cancer_other_listed`` (Shanghai's other listed cancer treatments: 内分泌特异治疗, 同位素, 介入, 中医,
+l.547) and ``mental_illness_listed`` (Shanghai's seven listed mental illnesses, l.547). A scenario
+splits a disease's episodes between streams of these groups (a stream per treatment group) and
+the plain group (``cancer``: surgery, diagnosis and the rest) instead of raising a prevalence."""
 
 # The same names as types for the schema (Literal of a tuple lists its members).
 Scheme = Literal[SCHEMES]
@@ -406,6 +414,52 @@ class Claims(_Model):
     out_of_area: OutOfArea = OutOfArea()
     shocks: Shocks = Shocks()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _treatment_split(cls, data: Any) -> Any:
+        """``treatment_split = { cancer = { cancer_radio_chemo = 0.6 } }`` splits a stream's episodes
+        between treatment groups (scenario.DISEASES) for schemes that list treatments, not diseases.
+
+        Each named group gets a stream named after the group with that share of the stream's episodes
+        (its counts thinned: exact for Poisson and negative binomial counts), the stream itself keeps
+        the rest. The split streams draw their patients independently, so one person's listed and
+        unlisted treatments are not the same patient's: exact for the in-scope accumulation when only
+        listed groups are in scope, approximate for the basic annual cap and the total out-of-pocket.
+        The result is ordinary streams (the split is not kept: a dumped scenario lists them)."""
+        if not isinstance(data, dict) or "treatment_split" not in data:
+            return data
+        data = dict(data)
+        split = data.pop("treatment_split")
+        if not isinstance(split, dict):
+            raise _field_error("treatment_split", "must be a table: stream name → { group = share }")
+        streams = [s.model_dump() if isinstance(s, BaseModel) else dict(s)
+                   for s in data.get("streams", tables.default_streams())]
+        names = [s.get("name") for s in streams]
+        out = []
+        for st in streams:
+            shares = split.get(st.get("name"), {})
+            if not isinstance(shares, dict):
+                raise _field_error(f"treatment_split.{st['name']}", "must be a table: group = share of episodes")
+            for group, share in shares.items():
+                where = f"treatment_split.{st['name']}.{group}"
+                if group not in DISEASES:
+                    raise _field_error(where, f"unknown group; choose from {list(DISEASES)}")
+                if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
+                    raise _field_error(where, f"must be a share > 0 and <= 1 of the stream's episodes (got {share!r})")
+            rest = 1 - sum(shares.values())
+            if rest < -1e-9:
+                raise _field_error(f"treatment_split.{st['name']}", f"shares add up to more than 1 (got {1 - rest:g})")
+            scale = lambda f: [round(f * e, 12) for e in st["episodes_by_age"]]  # noqa: E731
+            out += [{**st, "name": g, "disease": g, "episodes_by_age": scale(f)}
+                    for g, f in shares.items()]
+            if rest > 1e-9:
+                out.append({**st, "episodes_by_age": scale(rest)} if shares else st)
+        unknown = sorted(set(split) - set(names))
+        if unknown:
+            raise _field_error("treatment_split", f"no stream named {unknown}; streams: {names}")
+        data["streams"] = out
+        return data
+
     @field_validator("streams")
     @classmethod
     def _streams(cls, v: tuple[EpisodeStream, ...]) -> tuple[EpisodeStream, ...]:
@@ -479,6 +533,10 @@ class CII(_Model):
 
     deductible: Yuan = Field(description="起付线, yuan per person-year")
     tiers: tuple[Tier, ...] = Field(description="分段支付比例; first tier must start at 0 (= the deductible)")
+    tier_edges: Literal["accumulation", "excess"] = Field(
+        default="accumulation",
+        description="what the tiers' 'above' edges measure: the annual accumulation, or the amount above each "
+                    "person's own deductible (起付标准以上, 001 l.1063)")
     cap: float = Field(default=math.inf, gt=0, description="年度最高支付限额, yuan per person-year; omit for none")
     poor_deductible: Yuan | None = Field(default=None, description="起付线 for the poor population; default = deductible")
     poor_points: float = Field(default=0.0, ge=0, le=100, description="points added to each tier rate for the poor")
@@ -487,6 +545,12 @@ class CII(_Model):
     )
     category_b_self_pay_percent: Percent = 0.0
     category_c_self_pay_percent: Percent = 0.0
+    category_bc_base: Literal["item_cost", "out_of_pocket"] = Field(
+        default="item_cost",
+        description="what the B/C self-pay percents are taken from: the B/C item cost per episode (the seed's "
+                    "reading, 001 l.1087: 使用…乙、丙类,分别先由个人自付15%、30%后; cii.episode_contribution) or, "
+                    "the toolkit's earlier reading kept as an option, the B/C share of the out-of-pocket that "
+                    "enters CII (an annual factor, cii.eligible_factor: it removes less, for texts that say so)")
     scope: tuple[str, ...] = Field(default=(), description="disease groups covered; empty = all (不受病种限制)")
     locations: dict[AwayLocation, LocationRule] = Field(default_factory=dict)
     catastrophic_threshold: PositiveYuan = Field(
@@ -703,6 +767,9 @@ class Contract(_Model):
     policy_changes: tuple[PolicyChange, ...] = ()
     repricing: Repricing | None = None
     years: int = Field(default=3, ge=1, le=10)
+    pools: Literal["one", "by_region"] = Field(
+        default="one", description="统筹单位: 'by_region' settles each population region as its own pool under "
+                                   "these terms and sums the results (Daqing's three NCMS units, 001 l.887-889)")
 
     @field_validator("combined_fee_rate_percent")
     @classmethod

@@ -25,7 +25,8 @@ def _repo_root_cwd(monkeypatch):
 def provincial():
     from actuarial import load_scenario
 
-    return load_scenario(SCENARIOS / "provincial_guideline.toml")
+    # The file is a whole province (30 million, l.167); tests price a prefecture-sized 10^6 of it.
+    return load_scenario(SCENARIOS / "provincial_guideline.toml").replace(**{"population.size": 1_000_000})
 
 
 @pytest.fixture(scope="session")

@@ -154,7 +154,7 @@ def test_without_location_rules_location_does_not_matter():
 def test_category_b_c_self_pay_by_hand():
     """Qinzhou (line 1087): B items 15 %, C items 30 % self-paid first. With 20 % of the cost in B
     and 5 % in C, 1 − 0.2 × 0.15 − 0.05 × 0.30 = 0.955 of the accumulation enters the tiers."""
-    cii = design(category_b_self_pay_percent=15, category_c_self_pay_percent=30)
+    cii = design(category_b_self_pay_percent=15, category_c_self_pay_percent=30, category_bc_base="out_of_pocket")
     factor = eligible_factor(cii, 0.20, 0.05)
     assert factor == pytest.approx(0.955)
     # 30,000 → 28,650 eligible: 50 % of 14,000 + 60 % of 8,650

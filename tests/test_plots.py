@@ -87,7 +87,9 @@ def test_benefit_bands_are_the_marginal_tiers(provincial):
     from actuarial import simulate
     from actuarial.cii import tiered_benefit
 
-    r = simulate(provincial.replace(**{"population.size": 40_000}), 2, seed=5, progress=False)
+    # edges on the accumulation (the file bands the excess: tests/test_fidelity_rules.py checks that reading)
+    r = simulate(provincial.replace(**{"population.size": 40_000, "cii.tier_edges": "accumulation"}), 2, seed=5,
+                 progress=False)
     t = plots.benefit_by_band_table(r)
     x = r.accumulations.rows.by_location.sum(axis=1)  # no B/C self-pay, no poor in this scenario
     edges = [tier.above for tier in r.cii.tiers]

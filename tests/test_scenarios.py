@@ -73,7 +73,7 @@ FACTS = [
     ("daqing_2015_urban.toml", "cii.deductible", 18_000, 823, "18000"),
     ("daqing_2015_ncms.toml", "funding.per_capita.ncms", 20, 879, "20"),
     ("daqing_2015_ncms.toml", "cii.deductible", 12_443, 831, "12443"),
-    ("daqing_2015_ncms.toml", "cii.tiers.1.rate_percent", 55, 861, "55%"),
+    ("daqing_2015_urban.toml", "cii.tiers.1.rate_percent", 55, 861, "55%"),   # the clause after NCMS's (l.849-867)
     ("daqing_2015_ncms.toml", "contract.surplus_cap_percent", 4, 941, "4%"),
     ("daqing_2015_urban.toml", "contract.payment_schedule.0.percent", 50, 907, "50%"),
     ("daqing_2015_urban.toml", "contract.payment_schedule.1.percent", 40, 915, "40%"),
