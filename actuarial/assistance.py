@@ -42,7 +42,7 @@ import math
 import numpy as np
 
 from .cii import min_deductible
-from .results import Estimate, ratio_estimate
+from .estimates import Estimate, ratio_estimate
 from .population import N_GROUPS, group_labels
 from .rules_schema import MedicalAssistance
 

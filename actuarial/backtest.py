@@ -29,7 +29,6 @@ and does not restate any of them.
 
 from __future__ import annotations
 
-import argparse
 import math
 from dataclasses import dataclass
 
@@ -40,8 +39,8 @@ from . import cii as ciimod
 from . import rng as rngmod
 from .engine import person_year
 from .population import population_block
-from .results import Estimate, ratio_estimate
-from .scenario import LEVELS, Scenario, load_scenario
+from .estimates import Estimate, ratio_estimate
+from .scenario import LEVELS, Scenario
 
 
 @dataclass(frozen=True)
@@ -193,40 +192,3 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
         "pass": {True: "yes", False: "NO", None: "n/a"}[r["within_tolerance"]], "year": r["year"],
         "source": r["source"],
     } for r in rows])
-
-
-# --------------------------------------------------------------------------- command line
-def add_parser(sub) -> None:
-    """The ``backtest`` subcommand (registered through :data:`actuarial.cli.COMMAND_MODULES`)."""
-    p = sub.add_parser("backtest", help="set the model's outputs beside published statistics (source, year, pass/fail)")
-    p.add_argument("scenarios", nargs="*", help="scenario TOML files (default: every scenarios/*.toml)")
-    p.add_argument("--size", type=int, default=131_072, help="people simulated per scenario (default %(default)s)")
-    p.add_argument("--years", type=int, default=4, help="simulated years (default %(default)s)")
-    p.add_argument("--seed", type=int, default=20240101, help="random seed (default %(default)s)")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
-    p.add_argument("--out", default=None, help="write output to this file (never overwrites)")
-    p.set_defaults(func=cmd_backtest)
-
-
-def cmd_backtest(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from .cli import UserError, check_counts, check_new_files, emit
-
-    check_new_files(out=args.out)
-    check_counts(args)
-    paths = args.scenarios or sorted(str(p) for p in Path("scenarios").glob("*.toml"))
-    if not paths:
-        raise UserError("no scenario files given and none in scenarios/; name one or more TOML files")
-    scenarios = [load_scenario(p) for p in paths]  # all validated before any simulating
-    rows = [row for sc in scenarios for row in backtest(sc, args.size, args.years, args.seed)]
-    table = to_frame(rows)
-    shown = table.drop(columns="source") if args.format == "table" else table
-    n_ok = sum(r["within_tolerance"] is True for r in rows)
-    n_tested = sum(r["within_tolerance"] is not None for r in rows)
-    headline = (f"Back-test: {n_ok} of {n_tested} model figures within the published tolerance "
-                f"({args.size:,} people x {args.years} years per scenario, seed {args.seed}). "
-                "Sources: --format json or csv.")
-    emit({"seed": args.seed, "years": args.years, "size": args.size, "rows": rows}, shown, args.format, args.out,
-         headline)
-    return 0

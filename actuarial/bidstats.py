@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import rng as rngmod
-from .results import Estimate, Z95
+from .estimates import Estimate, Z95
 
 UNITS: dict[str, str] = {
     "fund_outlay_per_capita": "yuan", "returned_surplus_per_capita": "yuan", "bond_forfeited_per_capita": "yuan",

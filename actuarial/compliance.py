@@ -44,7 +44,7 @@ import math
 
 import pandas as pd
 
-from .results import Z95
+from .estimates import Z95
 from .scenario import Scenario
 
 SEED = "shared/seeds/001"

@@ -178,7 +178,7 @@ def write_xlsx(out: str | Path | None, payload: dict, table: pd.DataFrame, input
     """``--format xlsx``: the command's tables and inputs as a workbook at ``out`` (the hook of ``cli.emit``)."""
     import sys
 
-    from .cli import UserError
+    from .errors import UserError
 
     if not out:
         raise UserError("--format xlsx writes a workbook: give --out FILE.xlsx")

@@ -109,7 +109,7 @@ from .driver import pass_floor, run_units
 from .control import Control, grid_step, row_units
 from .distributions import frequency_for, severity_from_spec
 from . import agg_fields
-from .engine import Accumulations, Rows
+from .accumulations import Accumulations, Rows
 from .exact import (RiskCell, compound_cells, cost_at_amount, count_pmf, episode_pmf, episode_terms, population_cells,
                     stream_mean, stream_prevalence)
 from .population import N_GROUPS, group_index

@@ -48,7 +48,7 @@ from .claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weight
 from .distributions import severity_from_spec
 from .control import TOP, episode_units, grid_step, person_cells
 from . import agg_fields
-from .engine import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
+from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
 from .exact import population_cells
 from .population import N_GROUPS, age_in_band, composition, group_index
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario

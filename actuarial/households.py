@@ -39,7 +39,7 @@ from .assistance import assistance_benefit
 from .engine import person_year  # the engine's own pass: the accumulation rule has one home
 from .income import per_capita_income
 from .population import population_block
-from .results import Estimate, ratio_estimate
+from .estimates import Estimate, ratio_estimate
 from .rules_schema import SCHEME_SERIES, Households
 from .scenario import SCHEMES
 

@@ -323,7 +323,6 @@ def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | 
     return report
 
 
-# --------------------------------------------------------------------------- command line
 def add_comparison(report: Report, cmp) -> Report:
     """Add a bid comparison (:class:`actuarial.compare.BidComparison`): ranked table and its figure."""
     report.add_table("投标方案比较", f"Bid comparison: {cmp.base_name}", cmp.brief(),
@@ -331,81 +330,3 @@ def add_comparison(report: Report, cmp) -> Report:
                           "money in yuan per insured person-year")
     report.add_figure("投标方案比较图", "Bid comparison (fund outlay, payment ratio, insurer result)", cmp.plot())
     return report
-
-
-def cmd_report(args) -> int:
-    import sys
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .cli import UserError, check_new_files, engine_options, scenario_from_args
-    from .scenario import read_toml, validate_scenario
-
-    check_new_files(out=args.out, xlsx=args.xlsx)
-    out = Path(args.out)
-    parsed = [(path, read_toml(Path(path), "scenario")) for path in args.scenarios]  # bid files have a [bid] table
-    bids = [path for path, data in parsed if "bid" in data]
-    scenarios = [scenario_from_args(args, validate_scenario(data, source=path)) for path, data in parsed
-                 if "bid" not in data]
-    if args.xlsx and not bids:
-        raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
-    title = BID_TITLE if bids and not scenarios else TITLE
-    from .display import label
-
-    rep = Report(*title, subtitle=label(f"{args.years} 个模拟年，随机种子 {args.seed}",
-                                        f"{args.years} simulated years, seed {args.seed}", args.lang), lang=args.lang)
-    tables = {}
-    with engine_options(args) as kw:
-        if bids:
-            from .bidreport import add_bid_report, workbook_tables
-            from .bidstats import robustness
-            from .compare import compare_bids, parse_weights
-
-            cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
-            robust = robustness(cmp, **kw)
-            add_bid_report(rep, cmp, robust, command=_command(args))
-            tables = workbook_tables(cmp, robust)
-            inputs = cmp.outcomes[0].bid.scenario
-        scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
-    if args.xlsx:
-        from .excel import write_workbook
-
-        write_workbook(args.xlsx, tables, inputs=inputs,
-                       settings={"seed": args.seed, "years": args.years, "size": args.size, "lang": args.lang})
-        print(f"wrote {args.xlsx}", file=sys.stderr)
-    try:
-        rep.save(out)
-    except FileExistsError as err:
-        raise UserError(str(err)) from None
-    print(f"wrote {out}", file=sys.stderr)
-    return 0
-
-
-def _command(args) -> str:
-    """The command line that reproduces the report's numbers (written from the parsed options, not argv)."""
-    import shlex
-
-    parts = ["actuarial", "report", *args.scenarios, "--seed", str(args.seed), "--years", str(args.years)]
-    for opt in ("size", "weights"):
-        if getattr(args, opt) is not None:
-            parts += [f"--{opt}", str(getattr(args, opt))]
-    parts += ["--engine", args.engine, "--lang", args.lang, "--out", "REPORT.html"]
-    return " ".join(shlex.quote(p) for p in parts)
-
-
-def add_parser(subparsers) -> None:
-    """The ``report`` subcommand: a self-contained HTML report of one or more scenarios."""
-    from .cli import add_simulation_options
-
-    p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios and bids")
-    p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
-                                                "to compare on one simulated population")
-    p.add_argument("--out", required=True, help="HTML file to write (never overwrites)")
-    p.add_argument("--lang", choices=("zh", "en", "both"), default="both",
-                   help="headings and chart labels: Chinese, English or both, Chinese first (default %(default)s)")
-    p.add_argument("--weights", default=None, help="committee weights for bids, criterion=w,... (default equal)")
-    p.add_argument("--xlsx", default=None, help="also write the bid comparison's tables to this Excel workbook "
-                                                "(never overwrites)")
-    add_simulation_options(p)
-    p.set_defaults(func=cmd_report)

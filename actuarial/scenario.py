@@ -401,10 +401,15 @@ class OutOfArea(_Model):
                 self.out_of_province_referred, self.out_of_province_unreferred)
 
 
+def default_streams() -> tuple[EpisodeStream, ...]:
+    """The default tables' episode streams (:func:`actuarial.tables.default_streams`), validated."""
+    return tuple(EpisodeStream(**spec) for spec in tables.default_streams())
+
+
 class Claims(_Model):
     """The claims model: episode streams, compliant share, B/C items, trend and shocks."""
 
-    streams: tuple[EpisodeStream, ...] = Field(default_factory=tables.default_streams)
+    streams: tuple[EpisodeStream, ...] = Field(default_factory=lambda: default_streams())
     compliant_percent: dict[Level, Percent] = Field(
         default_factory=lambda: dict(tables.COMPLIANT_PERCENT)
     )

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConservationError
-from .results import Estimate, mean_estimate, prob_estimate
+from .estimates import Estimate, mean_estimate, prob_estimate
 from .scenario import Contract
 
 CENT = 0.005

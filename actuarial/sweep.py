@@ -77,7 +77,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator, model_
 from . import rng as rngmod
 from .crn import group_designs
 from .paths import resolve_path, thaw  # noqa: F401  (resolve_path re-exported: the one dotted-path helper)
-from .sweep_store import SweepStore
+from .sweep_store import FORMAT_VERSION, SweepStore  # noqa: F401  (FORMAT_VERSION re-exported)
 from .scenario import _Model as _ScenarioModel
 from .scenario import Scenario, ScenarioError, _format_errors, load_scenario, read_toml, validate_scenario
 
@@ -91,9 +91,6 @@ METRICS = (
 """Metrics a sweep can report: the keys of :meth:`actuarial.results.SimulationResult.metrics`."""
 
 RESERVED = ("point", "varied", "side", "seed", "metric", "estimate", "se")
-FORMAT_VERSION = 2
-"""Part of the fingerprint. 2: expected claims use the control variate (:mod:`actuarial.control`),
-so parts written by format 1 are not mixed with new ones."""
 
 
 SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
@@ -457,7 +454,6 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
 
 
 def _isatty() -> bool:
-    import sys
 
     return sys.stderr.isatty()
 
@@ -605,77 +601,3 @@ class SweepResult:
 
 def _fmt(v: float) -> str:
     return f"{v:,.6g}" if math.isfinite(v) else str(v)
-
-
-# --------------------------------------------------------------------------- command line
-def add_parser(subparsers) -> None:
-    """``actuarial sweep SWEEP.toml``: run (or resume) a sweep, print the results, optionally plot."""
-    p = subparsers.add_parser("sweep", help="run or resume a sensitivity sweep (tornado, grid, LHS) from a TOML file")
-    p.add_argument("sweep", help="sweep TOML file (see scenarios/sweeps/)")
-    p.add_argument("--dir", default=None,
-                   help="output directory (default: ./<sweep file name>-sweep); re-running resumes")
-    p.add_argument("--workers", type=int, default=1, help="Dask workers running points in parallel (default 1)")
-    p.add_argument("--threads", action="store_true", help="thread workers instead of processes")
-    p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    from .cli import add_connect_timeout
-
-    add_connect_timeout(p)
-    p.add_argument("--plot", default=None, help="write a tornado chart (tornado) or heat map (grid of 2) to this PNG")
-    p.add_argument("--format", choices=("table", "json", "csv", "xlsx"), default="table",
-                   help="output format (xlsx: an Excel workbook, needs --out)")
-    p.add_argument("--out", default=None, help="write the table / JSON to this file (never overwrites)")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.set_defaults(func=cmd_sweep)
-
-
-def _plottable(sweep: Sweep) -> bool:
-    return sweep.design == "tornado" or len(sweep.parameters) == 2
-
-
-def cmd_sweep(args) -> int:
-    from .cli import UserError, check_counts, check_new_files, emit
-
-    sweep = load_sweep(args.sweep)
-    check_counts(args)
-    check_new_files(out=args.out, plot=args.plot)
-    if args.plot and not _plottable(sweep):
-        raise UserError(f"--plot {args.plot}: draws a tornado (tornado design) or a heat map (exactly two "
-                        f"parameters); this sweep is a {sweep.design} of {len(sweep.parameters)} parameters")
-    directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
-    if directory.exists() and not directory.is_dir():
-        raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
-    from .preflight import check_replicates
-
-    try:  # a sweep may be run for its estimates alone: warn, do not refuse
-        check_replicates(min(sweep.scenarios(), key=lambda sc: sc.population.size), sweep.years, sweep.source)
-    except UserError as err:
-        print(f"warning: {err}; the standard errors will be NaN", file=sys.stderr)
-    res = run_sweep(sweep, directory, workers=args.workers, processes=not args.threads,
-                    scheduler=args.scheduler, progress=False if args.no_progress else None,
-                    connect_timeout=args.connect_timeout)
-    if args.plot:
-        _plot(res, args.plot)
-    payload = {"sweep": str(args.sweep), "design": sweep.design, "points": int(res.table.point.nunique()),
-               "years": sweep.years, "seed": sweep.seed, "common_random_numbers": sweep.crn,
-               "directory": str(directory), "results": res.table.to_dict("records")}
-    emit(payload, res.summary(), args.format, args.out, inputs=sweep.definition())
-    return 0
-
-
-def _plot(res: SweepResult, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from .cli import UserError
-
-    names = res.parameter_names
-    if res.sweep.design == "tornado":
-        ax = res.plot_tornado()
-    elif len(names) == 2:
-        ax = res.plot_heatmap(names[0], names[1])
-    else:
-        raise UserError("--plot draws a tornado (tornado design) or a heat map (exactly two parameters)")
-    ax.figure.tight_layout()
-    from .cli import write_output
-
-    write_output(path, lambda p: ax.figure.savefig(p, dpi=120, format="png"), "plot")

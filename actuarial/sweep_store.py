@@ -31,6 +31,10 @@ from .errors import SweepError
 
 PROOF_KEY = b"actuarial.sweep.part"
 
+FORMAT_VERSION = 2
+"""Part of the fingerprint. 2: expected claims use the control variate (:mod:`actuarial.control`),
+so parts written by format 1 are not mixed with new ones."""
+
 
 def rows_digest(frame: pd.DataFrame) -> str:
     """sha256 of a part's rows: column names and every value (floats exactly, by their repr)."""
@@ -51,8 +55,6 @@ class SweepStore:
     """
 
     def __init__(self, directory: str | Path, sweep, expected: list[dict] | None = None):
-        from .sweep import FORMAT_VERSION
-
         self.dir = Path(directory)
         self.parts = self.dir / "points"
         self.fingerprint = fp = sweep.fingerprint()

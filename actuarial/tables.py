@@ -190,15 +190,15 @@ def sources_frame():
     return pd.DataFrame([{f: getattr(s, f) for f in Source.__dataclass_fields__} for s in SOURCES])
 
 
-def default_streams() -> tuple:
-    """The default episode streams: general admissions, special outpatient care and four listed diseases.
+def default_streams() -> tuple[dict, ...]:
+    """The default episode streams as plain data (``claims.streams`` entries; the schema,
+    :func:`actuarial.scenario.default_streams`, validates them): general admissions, special
+    outpatient care and four listed diseases.
 
     The listed-disease streams exist so that disease-list schemes (Shanghai,
     Daqing) have something to cover; see :data:`SOURCES` for each number's source
     or ASSUMPTION label.
     """
-    from .scenario import EpisodeStream  # local import: scenario imports this module
-
     def ln(mean: float, cv: float) -> dict:
         return {"family": "lognormal", "mean": mean, "cv": cv}
 
@@ -234,7 +234,7 @@ def default_streams() -> tuple:
              level_mix={"secondary": 0.7, "tertiary": 0.3},
              severity={"secondary": ln(9000, 0.8), "tertiary": ln(15000, 0.8)}),
     ]
-    return tuple(EpisodeStream(**s) for s in specs)
+    return tuple(specs)
 
 
 def census_band_weights(age_shares=AGE_SHARES_2010) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from actuarial import tables
-from actuarial.scenario import Claims
+from actuarial.scenario import Claims, default_streams
 
 
 def test_every_source_names_its_kind_source_and_year():
@@ -43,7 +43,7 @@ def test_default_streams_give_the_bulletin_admission_rate_on_census_ages():
     assert w.sum() == pytest.approx(1.0)
     female = 0.49  # Population.female_share default
     total = 0.0
-    for s in tables.default_streams():
+    for s in default_streams():
         if s.setting != "inpatient":
             continue
         prev = s.prevalence * (np.asarray(s.prevalence_age_factor) if s.prevalence_age_factor else 1.0)
@@ -53,7 +53,7 @@ def test_default_streams_give_the_bulletin_admission_rate_on_census_ages():
 
 
 def test_cancer_stream_has_the_published_share_in_treatment():
-    cancer = next(s for s in tables.default_streams() if s.name == "cancer")
+    cancer = next(s for s in default_streams() if s.name == "cancer")
     share = cancer.prevalence * float(np.dot(tables.census_band_weights(), cancer.prevalence_age_factor))
     assert share == pytest.approx(tables.CANCER_IN_TREATMENT, rel=0.01)
 

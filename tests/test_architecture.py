@@ -1,0 +1,99 @@
+"""The package's floor plan: imports point down only (no cycle, counting the imports inside
+functions too), and the command line sits on top, in ``actuarial/cli/``, imported by nothing below."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "actuarial"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every actuarial module ``path`` imports, anywhere in the file (module level or inside functions)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.split(".")[0] == "actuarial"}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            elif node.module and node.module.split(".")[0] == "actuarial":
+                target = node.module
+            else:
+                continue
+            out.add(target)
+            out |= {f"{target}.{a.name}" for a in node.names}  # `from . import rng` names a module
+    return out
+
+
+def graph() -> dict[str, set[str]]:
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    # The package's face (actuarial/__init__.py) re-exports the public API; importing it from below
+    # (for __version__) is not a dependency on the modules it re-exports.
+    return {m: {t for t in imports_of(p) if t in files and t != "actuarial" and t != m}
+            for m, p in files.items() if m != "actuarial"}
+
+
+def cycles(g: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in g.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    for v in sorted(g):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_no_import_cycle():
+    assert cycles(graph()) == []
+
+
+def test_the_cycle_check_can_fail():
+    g = graph()
+    g["actuarial.scenario"] = g["actuarial.scenario"] | {"actuarial.results"}  # results imports scenario
+    assert any({"actuarial.scenario", "actuarial.results"} <= set(c) for c in cycles(g))
+
+
+def test_the_command_line_is_on_top():
+    """Only actuarial/cli/ (and ``python -m actuarial``) parse arguments; nothing below imports the CLI."""
+    for path in PACKAGE.rglob("*.py"):
+        name = module_name(path)
+        if name.startswith("actuarial.cli") or name == "actuarial.__main__":
+            continue
+        source = path.read_text(encoding="utf-8")
+        assert "argparse" not in source, f"{name} uses argparse: the command line belongs in actuarial/cli/"
+        assert not any(t.startswith("actuarial.cli") for t in imports_of(path)), f"{name} imports the CLI"
