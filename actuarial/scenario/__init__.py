@@ -1,0 +1,85 @@
+"""Scenario files: the validated, immutable description of one programme.
+
+A scenario (方案) is a TOML file with the sections ``programme``, ``population``,
+``funding``, ``claims``, ``basic``, ``cii`` and ``contract``. This module owns the
+schema, the defaults and the loading; it computes nothing.
+
+Conventions
+-----------
+* Money is in yuan. Counts are per person-year.
+* Fields ending in ``_percent`` hold percentages (``50`` means 50 %), as in the
+  policy texts; the matching property without the suffix returns the fraction
+  (``0.5``) that the engine uses.
+* Every model forbids unknown keys, so a typo is an error, not a silently
+  ignored setting.
+
+Errors
+------
+:func:`load_scenario` raises :class:`ScenarioError`, whose message names the file,
+the dotted field path, the offending value and the allowed range, e.g.::
+
+    scenarios/bad.toml: cii.deductible: must be >= 0 (got -5)
+"""
+
+from __future__ import annotations
+
+# One module per part of a scenario file, in the order of the data flow; this face re-exports them,
+# so ``from actuarial.scenario import CII`` and the like keep working.
+from ..errors import ScenarioError  # re-exported: its old home
+from .base import (AwayLocation, DISEASES, Disease, LEVELS, LOCATIONS, Level, Percent, PositiveYuan, SCHEMES, Scheme,
+                   Yuan, _Model, _field_error)
+from .people import (Population, Programme, Region)
+from .episodes import (Claims, EpisodeStream, GammaSpec, HistogramSpec, LogNormalSpec, OutOfArea, ScipySpec, SeveritySpec,
+                       Shocks, SplicedParetoSpec, default_streams)
+from .design import (Basic, BasicLevel, CII, Funding, LocationRule, Tier)
+from .contract import (Band, BondRelease, Contract, Instalment, PerformanceBond, PolicyChange, Repricing)
+from .model import (Scenario, _format_errors, load_scenario, read_toml, validate_scenario)
+
+__all__ = [
+    "ScenarioError",
+    "AwayLocation",
+    "DISEASES",
+    "Disease",
+    "LEVELS",
+    "LOCATIONS",
+    "Level",
+    "Percent",
+    "PositiveYuan",
+    "SCHEMES",
+    "Scheme",
+    "Yuan",
+    "_Model",
+    "_field_error",
+    "Population",
+    "Programme",
+    "Region",
+    "Claims",
+    "EpisodeStream",
+    "GammaSpec",
+    "HistogramSpec",
+    "LogNormalSpec",
+    "OutOfArea",
+    "ScipySpec",
+    "SeveritySpec",
+    "Shocks",
+    "SplicedParetoSpec",
+    "default_streams",
+    "Basic",
+    "BasicLevel",
+    "CII",
+    "Funding",
+    "LocationRule",
+    "Tier",
+    "Band",
+    "BondRelease",
+    "Contract",
+    "Instalment",
+    "PerformanceBond",
+    "PolicyChange",
+    "Repricing",
+    "Scenario",
+    "_format_errors",
+    "load_scenario",
+    "read_toml",
+    "validate_scenario",
+]
