@@ -64,7 +64,9 @@ import pandas as pd
 from scipy import integrate, optimize, stats
 
 from .distributions import make_severity
-from .fitting import ExperienceError, _bad, _hessian, _read, _require
+from .errors import ExperienceError
+from .fitting.frequency import _hessian
+from .fitting.reading import _bad, _read, _require
 from .scenario import SCHEMES, Scenario, validate_scenario
 
 BAND_COLUMNS = ("year", "band_low", "band_high", "people")

@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 
 from actuarial import load_scenario, simulate
 from actuarial import sweep as sweepmod
+from actuarial.sweep import run as sweeprun
 from actuarial.cli import main
 from actuarial.rng import seed_sequence
 from actuarial.sweep import Parameter, Sweep, SweepError, SweepResult, load_sweep, resolve_path, run_sweep
@@ -160,7 +161,7 @@ def test_grid_result_heatmap(base):
 
 # --------------------------------------------------------------------------- resume and workers
 def test_resume_after_crash_equals_uninterrupted(base, tornado_result, tmp_path, monkeypatch):
-    real = sweepmod._run_group
+    real = sweeprun._run_group
     calls = []
 
     def crash_after_one(task):
@@ -170,7 +171,7 @@ def test_resume_after_crash_equals_uninterrupted(base, tornado_result, tmp_path,
         return real(task)
 
     # heavy passes: {base, deductible and tier points} share the draws; each utilisation point has its own
-    monkeypatch.setattr(sweepmod, "_run_group", crash_after_one)
+    monkeypatch.setattr(sweeprun, "_run_group", crash_after_one)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(tornado(base), out, progress=False)
@@ -178,7 +179,7 @@ def test_resume_after_crash_equals_uninterrupted(base, tornado_result, tmp_path,
     assert sorted(p.name for p in (out / "points").iterdir()) == [f"point-00000{i}.parquet" for i in (0, 3, 4, 5, 6)]
 
     calls.clear()
-    monkeypatch.setattr(sweepmod, "_run_group", lambda task: (calls.append([i for i, *_ in task[5]]), real(task))[1])
+    monkeypatch.setattr(sweeprun, "_run_group", lambda task: (calls.append([i for i, *_ in task[5]]), real(task))[1])
     resumed = run_sweep(tornado(base), out, progress=False)
     assert calls == [[1], [2]]  # only the unfinished points ran
     pd.testing.assert_frame_equal(resumed.table, tornado_result.table)
@@ -309,7 +310,7 @@ low = 0.9
 high = 1.1
 ''')
     out = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(sweepmod.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(sweepmod.__file__).parents[2])}
     cmd = [sys.executable, "-m", "actuarial.cli", "sweep", str(path), "--dir", str(out), "--no-progress"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60

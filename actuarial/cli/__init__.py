@@ -20,10 +20,23 @@ import sys
 import pandas as pd
 
 from .. import __version__
-from .common import (MAX_SEED, MAX_SIZE, OneLineParser, UserError, _jsonable, add_common,  # noqa: F401  (re-exported)
-                     add_connect_timeout, add_simulation_options, check_counts, check_new_files, emit,
-                     engine_options, scenario_from_args, write_output)
 from ..scenario import ScenarioError, load_scenario
+from .common import (  # noqa: F401  (re-exported)
+    MAX_SEED,
+    MAX_SIZE,
+    OneLineParser,
+    UserError,
+    _jsonable,
+    add_common,
+    add_connect_timeout,
+    add_simulation_options,
+    check_counts,
+    check_new_files,
+    emit,
+    engine_options,
+    scenario_from_args,
+    write_output,
+)
 
 COMMAND_MODULES: tuple[str, ...] = ("actuarial.cli.compare", "actuarial.cli.report", "actuarial.cli.sweep",
                                    "actuarial.cli.backtest", "actuarial.cli.risk", "actuarial.cli.fit")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..scenario import load_scenario
 from ..backtest import backtest, to_frame
+from ..scenario import load_scenario
 
 
 def add_parser(sub) -> None:

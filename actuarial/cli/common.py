@@ -4,11 +4,11 @@ simulation options and the engine keywords they give. Nothing below the CLI impo
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 import json
 import math
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd

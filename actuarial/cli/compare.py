@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-from ..compare import Bid, CRITERIA, _weights, compare_bids, load_bid
+from ..compare import CRITERIA, Bid, _weights, compare_bids, load_bid
 
 
 def parse_weights(text: str | None) -> dict[str, float] | None:
@@ -39,7 +38,14 @@ def _preflight(args) -> list[Bid]:
 
 
 def cmd_compare(args) -> int:
-    from .common import UserError, check_counts, check_new_files, emit, engine_options, write_output
+    from .common import (
+        UserError,
+        check_counts,
+        check_new_files,
+        emit,
+        engine_options,
+        write_output,
+    )
 
     check_new_files(out=args.out, png=args.png)
     check_counts(args)

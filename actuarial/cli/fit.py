@@ -21,8 +21,8 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_fit(args) -> int:
-    from .common import UserError, check_new_files, emit
     from ..fitting import fit_experience
+    from .common import UserError, check_new_files, emit
 
     check_new_files(out=args.out)
     if args.min_cell_size < 1:

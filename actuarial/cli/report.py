@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from ..report import BID_TITLE, Report, TITLE, scenario_report
+
+from ..report import BID_TITLE, TITLE, Report, scenario_report
 
 
 def cmd_report(args) -> int:
@@ -12,8 +13,8 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .common import UserError, check_new_files, engine_options, scenario_from_args
     from ..scenario import read_toml, validate_scenario
+    from .common import UserError, check_new_files, engine_options, scenario_from_args
 
     check_new_files(out=args.out, xlsx=args.xlsx)
     out = Path(args.out)

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
+
 import pandas as pd
 
 from ..pool import exact_limits
+from ..risk import (
+    CAPITAL_LEVEL,
+    COST_OF_CAPITAL_RATE,
+    DEFAULT_QUANTILES,
+    PROB_LOSS_ALPHA,
+    calibrate_risk,
+    risk_view,
+)
 from ..scenario import Scenario
-from ..risk import calibrate_risk, CAPITAL_LEVEL, COST_OF_CAPITAL_RATE, DEFAULT_QUANTILES, PROB_LOSS_ALPHA, risk_view
 
 
 def calibrate_command(args, scenario: Scenario, kw: dict):
@@ -76,7 +84,13 @@ def _thresholds(items) -> tuple[str, ...]:
 
 
 def cmd_risk(args) -> int:
-    from .common import UserError, check_new_files, emit, engine_options, scenario_from_args
+    from .common import (
+        UserError,
+        check_new_files,
+        emit,
+        engine_options,
+        scenario_from_args,
+    )
 
     check_new_files(out=args.out, png=args.png)
     qs, ts = _levels(args.quantiles), _thresholds(args.threshold)

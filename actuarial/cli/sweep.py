@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-
 from pathlib import Path
+
 from ..sweep import Sweep, SweepResult, load_sweep, run_sweep
 
 

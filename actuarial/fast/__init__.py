@@ -99,5 +99,12 @@ from __future__ import annotations
 # (conditioned episodes), stages (a unit of simulated years, and the driver).
 from .sampler import draw_conditioned, draw_episodes, toward_cii  # noqa: F401
 from .stages import accumulate_fast, simulate_years  # noqa: F401
-from .tables import (CellTables, build_tables, catastrophic_probabilities, draw_outside,  # noqa: F401
-                     expected_per_person, limited_mean, table_severity)
+from .tables import (  # noqa: F401
+                     CellTables,
+                     build_tables,
+                     catastrophic_probabilities,
+                     draw_outside,
+                     expected_per_person,
+                     limited_mean,
+                     table_severity,
+)

@@ -5,6 +5,7 @@ rounded amounts that made a person a candidate (rejection, then weight rows; see
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from .. import basic as basicmod

@@ -19,8 +19,18 @@ from ..exact import population_cells, stream_mean, stream_prevalence
 from ..population import N_GROUPS, group_index
 from ..scenario import LOCATIONS, Scenario
 from .sampler import draw_conditioned, draw_episodes, toward_cii
-from .tables import (EXPECTED_FIELDS, PROGRESS_PERSON_YEARS, SHOCK_YEARS, UNIT_PERSON_YEARS, _draw, _grid, build_tables,
-                     catastrophic_probabilities, draw_outside, table_severity)
+from .tables import (
+    EXPECTED_FIELDS,
+    PROGRESS_PERSON_YEARS,
+    SHOCK_YEARS,
+    UNIT_PERSON_YEARS,
+    _draw,
+    _grid,
+    build_tables,
+    catastrophic_probabilities,
+    draw_outside,
+    table_severity,
+)
 
 
 # --------------------------------------------------------------------------- simulated years

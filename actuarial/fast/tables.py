@@ -6,15 +6,22 @@ floor (see :mod:`actuarial.fast`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+
 import numpy as np
 
 from .. import basic as basicmod
 from ..claims import YearFactors, compliant_share, cost_scale
 from ..distributions import severity_from_spec
-from ..exact import RiskCell, compound_cells, count_pmf, episode_pmf, stream_mean, stream_prevalence
+from ..exact import (
+    RiskCell,
+    compound_cells,
+    count_pmf,
+    episode_pmf,
+    stream_mean,
+    stream_prevalence,
+)
 from ..scenario import LEVELS, Scenario
-from dataclasses import dataclass
-
 
 GRID_POINTS = 400
 """Grid units in the floor: step h = floor / GRID_POINTS (yuan)."""

@@ -26,14 +26,46 @@ from __future__ import annotations
 # One module per part of a scenario file, in the order of the data flow; this face re-exports them,
 # so ``from actuarial.scenario import CII`` and the like keep working.
 from ..errors import ScenarioError  # re-exported: its old home
-from .base import (AwayLocation, DISEASES, Disease, LEVELS, LOCATIONS, Level, Percent, PositiveYuan, SCHEMES, Scheme,
-                   Yuan, _Model, _field_error)
-from .people import (Population, Programme, Region)
-from .episodes import (Claims, EpisodeStream, GammaSpec, HistogramSpec, LogNormalSpec, OutOfArea, ScipySpec, SeveritySpec,
-                       Shocks, SplicedParetoSpec, default_streams)
-from .design import (Basic, BasicLevel, CII, Funding, LocationRule, Tier)
-from .contract import (Band, BondRelease, Contract, Instalment, PerformanceBond, PolicyChange, Repricing)
-from .model import (Scenario, _format_errors, load_scenario, read_toml, validate_scenario)
+from .base import (
+                   DISEASES,
+                   LEVELS,
+                   LOCATIONS,
+                   SCHEMES,
+                   AwayLocation,
+                   Disease,
+                   Level,
+                   Percent,
+                   PositiveYuan,
+                   Scheme,
+                   Yuan,
+                   _field_error,
+                   _Model,
+)
+from .contract import (
+                   Band,
+                   BondRelease,
+                   Contract,
+                   Instalment,
+                   PerformanceBond,
+                   PolicyChange,
+                   Repricing,
+)
+from .design import CII, Basic, BasicLevel, Funding, LocationRule, Tier
+from .episodes import (
+                   Claims,
+                   EpisodeStream,
+                   GammaSpec,
+                   HistogramSpec,
+                   LogNormalSpec,
+                   OutOfArea,
+                   ScipySpec,
+                   SeveritySpec,
+                   Shocks,
+                   SplicedParetoSpec,
+                   default_streams,
+)
+from .model import Scenario, _format_errors, load_scenario, read_toml, validate_scenario
+from .people import Population, Programme, Region
 
 __all__ = [
     "ScenarioError",

@@ -5,12 +5,11 @@ of every scenario table, and the number types (yuan, percent) with their checks.
 from __future__ import annotations
 
 import math
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from pydantic.fields import FieldInfo
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 SCHEMES = ("urban", "ncms", "merged")
 """Basic schemes: urban residents (城镇居民医保), rural NCMS (新农合), merged (城乡居民医保)."""

@@ -5,9 +5,10 @@ changes, repricing, term, pools).
 from __future__ import annotations
 
 import math
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from typing import Any, Literal
+
 from .base import Percent, Yuan, _Model
 
 

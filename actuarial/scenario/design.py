@@ -5,11 +5,22 @@ out-of-area rules, scope, B/C self-pay) and the funding.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
-from typing import Literal
+
 from .. import tables
-from .base import AwayLocation, DISEASES, Level, Percent, PositiveYuan, Scheme, Yuan, _Model, _field_error
+from .base import (
+    DISEASES,
+    AwayLocation,
+    Level,
+    Percent,
+    PositiveYuan,
+    Scheme,
+    Yuan,
+    _field_error,
+    _Model,
+)
 
 
 # --------------------------------------------------------------------------- basic insurance

@@ -5,12 +5,22 @@ trend, out-of-area care, shocks; ``treatment_split``).
 from __future__ import annotations
 
 import math
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from typing import Annotated, Any, Literal, Union
+
 from .. import tables
 from ..severities import Histogram, ScipySeverity, scipy_family
-from .base import DISEASES, Disease, Level, Percent, PositiveYuan, Scheme, _Model, _field_error
+from .base import (
+    DISEASES,
+    Disease,
+    Level,
+    Percent,
+    PositiveYuan,
+    Scheme,
+    _field_error,
+    _Model,
+)
 
 
 # --------------------------------------------------------------------------- severity

@@ -5,18 +5,19 @@ name the file, the dotted field, the valid range and the value.
 from __future__ import annotations
 
 import difflib
-import tomllib
-
 from pathlib import Path
+from typing import Any, Mapping, get_args
+
+import tomllib
 from pydantic import BaseModel, ValidationError, model_validator
 from pydantic.fields import FieldInfo
-from typing import Any, Mapping, get_args
+
+from ..errors import ScenarioError
 from ..paths import PathError, set_path
 from ..rules_schema import Drivers, Households, Indexed, MedicalAssistance
-from ..errors import ScenarioError
 from .base import _BOUND_TEXT, SCHEMES, _bounds, _field_error, _Model, _num
 from .contract import Contract
-from .design import Basic, CII, Funding
+from .design import CII, Basic, Funding
 from .episodes import Claims
 from .people import Population, Programme
 

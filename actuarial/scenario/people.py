@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 from pydantic import Field, field_validator, model_validator
+
 from .. import tables
-from .base import Percent, Scheme, _Model, _field_error
+from .base import Percent, Scheme, _field_error, _Model
 
 
 # --------------------------------------------------------------------------- programme
