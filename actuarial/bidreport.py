@@ -139,11 +139,11 @@ def _check_value(v) -> str:
 
 
 def compliance_blocks(cmp, lang: str) -> tuple[list[dict], bool]:
-    """Per bid: a heading with pass/fail and the table of checks; and whether the checks were complete."""
-    blocks, complete = [], True
+    """Per bid: a heading with pass / FAIL / undecided and the table of checks (:mod:`actuarial.compliance`,
+    with the purchaser-fixed terms against the bid's base scenario)."""
+    blocks = []
     for o in cmp.outcomes:
-        checks, full = bs.compliance_of(o.bid.scenario, o.result)
-        complete &= full
+        checks = o.compliance()
         # passed is True, False or <NA>: undecided (no data, or the estimate's 95 % CI straddles the limit)
         failed = bool((checks.passed == False).fillna(False).any())  # noqa: E712 (nullable boolean)
         ok = not failed and not bool(checks.passed.isna().any())
@@ -163,14 +163,7 @@ def compliance_blocks(cmp, lang: str) -> tuple[list[dict], bool]:
                        "badge": label("通过", "pass", lang) if ok else label("不通过", "FAIL", lang) if failed
                        else label("待定", "undecided", lang), "badge_cls": "full" if ok else "partial"})
         blocks.append({"kind": "table", "table": Table(cols, rows), "note": ""})
-    if not complete:
-        blocks.insert(0, text_block(label(
-            "部分检查：仅检查投标方案自身条款可判定的两项（综合费率≤5%；保险机构留存结余≤综合费率）。"
-            "起付线以上政策支付比例、保费占基本医保筹资比例及采购方确定的条款未检查。",
-            "Partial checks: only the two a bid's own terms decide (combined fee ≤ 5 %; surplus kept ≤ the fee). "
-            "The policy payment ratio above the deductible, the premium's share of basic funding and the "
-            "purchaser-fixed terms are not checked here.", lang), cls="note"))
-    return blocks, complete
+    return blocks
 
 
 # --------------------------------------------------------------------------- outcomes
@@ -365,9 +358,8 @@ def add_bid_report(report, cmp, robust: pd.DataFrame | None = None, command: str
     report.add_section("摘要", "Summary", blocks, anchor="summary")
     report.add_section("评分与排名", "Scores and ranking", [weights_block(cmp, lang)], anchor="ranking-section")
     report.add_section("投标条款", "Bid terms", [terms_block(cmp, lang)], anchor="terms-section")
-    comp, complete = compliance_blocks(cmp, lang)
-    report.add_section("合规性" + ("" if complete else "（部分）"), "Compliance" + ("" if complete else " (partial)"),
-                       comp, anchor="compliance")
+    comp = compliance_blocks(cmp, lang)
+    report.add_section("合规性", "Compliance", comp, anchor="compliance")
     report.add_section("基金、保险机构与参保人的结果", "Outcomes for the fund, the insurer and beneficiaries",
                        outcome_tables(cmp, lang) + [{"kind": "heading", "zh": "年度赔付分布",
                                                      "en": "Annual claims distribution"}, chart_blocks(cmp, lang)],
@@ -387,8 +379,7 @@ def workbook_tables(cmp, robust: pd.DataFrame | None = None) -> dict[str, pd.Dat
         tables["paired_differences"] = bs.winner_vs_runner_up(cmp)
     comp = []
     for o in cmp.outcomes:
-        checks, _ = bs.compliance_of(o.bid.scenario, o.result)
-        comp.append(checks.assign(bid=o.bid.name))
+        comp.append(o.compliance().assign(bid=o.bid.name))
     tables["compliance"] = pd.concat(comp, ignore_index=True)
     if robust is not None:
         tables["robustness"] = robust.assign(ranking=[" > ".join(r) for r in robust.ranking])

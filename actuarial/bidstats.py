@@ -204,37 +204,6 @@ def winner_vs_runner_up(cmp) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --------------------------------------------------------------------------- compliance
-def _partial_compliance(scenario) -> pd.DataFrame:
-    """The checks a bid's own terms allow: combined fee ≤ 5 % and surplus kept ≤ the fee (both fractions of premium)."""
-    c = scenario.contract
-    edges, shares = c.surplus_corridor()
-    # The most surplus the insurer can keep, as a fraction of premium: its share of each corridor slice
-    # (an open last slice it keeps any part of is unbounded).
-    uppers = edges[1:] + [math.inf]
-    kept = sum(s * (hi - lo) for lo, hi, s in zip(edges, uppers, shares) if s > 0)
-    source = "shared/seeds/001 line 207"
-    return pd.DataFrame([
-        {"check": "combined fee rate ≤ 5 % of premium (综合费率)", "value": c.combined_fee_rate, "limit": 0.05,
-         "passed": c.combined_fee_rate <= 0.05 + 1e-12, "source": source},
-        {"check": "surplus kept by the insurer ≤ its combined fee rate (结余)", "value": kept,
-         "limit": c.combined_fee_rate, "passed": kept <= c.combined_fee_rate + 1e-12, "source": source},
-    ])
-
-
-def compliance_of(scenario, result) -> tuple[pd.DataFrame, bool]:
-    """Compliance checks of one bid and whether they are complete.
-
-    Uses :func:`actuarial.compliance.compliance` (columns ``check, value, limit, passed, source``)
-    where that module exists; otherwise the partial checks of the bid's own terms (second value False).
-    """
-    try:
-        from .compliance import compliance
-    except ImportError:
-        return _partial_compliance(scenario), False
-    return compliance(scenario, result), True
-
-
 # --------------------------------------------------------------------------- bid terms
 TERM_LABELS: dict[str, tuple[str, str]] = {
     "deductible": ("起付线（元）", "Deductible (yuan per person-year)"),

@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Callable, Literal
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import brentq
 
 from .engine import accumulate
@@ -64,6 +65,10 @@ class Calibration:
         return (f"<b>Calibrated premium ({html.escape(self.target)})</b>: {self.premium:.2f} yuan per person-year "
                 f"(95% CI {lo:.2f} – {hi:.2f}); currently {self.current_premium:.2f}"
                 + self.table().set_index("group").to_html(float_format=lambda v: f"{v:,.2f}"))
+
+    def summary(self):
+        """Premium (yuan per person-year) with SE, 95 % CI and the current premium: all insured, then by scheme."""
+        return self.table()
 
     def table(self):
         """Premium (yuan per person-year) with SE, 95 % CI and the current premium: all insured, then by scheme."""
@@ -138,9 +143,48 @@ class InverseSolution:
     cii: CII
     result: SimulationResult
 
+    design: Callable[[float], CII] | None = field(default=None, repr=False, compare=False)
+    """The design at each parameter value (set by the solvers; :meth:`plot` traces it)."""
+    bracket: tuple[float, float] | None = None
+
     def to_dict(self) -> dict:
         return {"parameter": self.parameter, "estimate": self.value, "ci95": list(self.ci95),
                 "premium_per_capita": self.premium}
+
+    def summary(self) -> pd.DataFrame:
+        """One row: the parameter, its value and 95 % CI, and the budget premium (yuan per person-year)."""
+        return pd.DataFrame([{"parameter": self.parameter, "estimate": self.value, "ci95_low": self.ci95[0],
+                              "ci95_high": self.ci95[1], "premium_per_capita": self.premium}])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (f"<b>{html.escape(self.parameter)}</b> that a premium of {self.premium:.2f} yuan per person-year "
+                f"affords: {self.value:,.2f} (95% CI {self.ci95[0]:,.2f} – {self.ci95[1]:,.2f})"
+                + self.summary().to_html(index=False, float_format=lambda v: f"{v:,.2f}"))
+
+    def plot(self, ax=None, points: int = 25):
+        """Break-even premium (yuan per person-year, ± 1.96 SE) across the solver's bracket on the same
+        draws, with the budget premium and the solution (and its CI) marked."""
+        import matplotlib.pyplot as plt
+
+        if self.design is None or self.bracket is None:
+            raise ValueError("this solution carries no design to trace (build it with solve_deductible or "
+                             "solve_tier_shift)")
+        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        xs = np.linspace(*self.bracket, points)
+        est = [self.result.with_design(self.design(x)).break_even_premium() for x in xs]
+        y = np.array([e.value for e in est])
+        half = Z95 * np.array([e.se for e in est])
+        ax.plot(xs, y, color="C0", label="break-even premium")
+        ax.fill_between(xs, y - half, y + half, color="C0", alpha=0.2, lw=0)
+        ax.axhline(self.premium, color="C3", ls="--", lw=1, label=f"budget {self.premium:.2f}")
+        ax.axvline(self.value, color="k", lw=1)
+        ax.axvspan(*self.ci95, color="k", alpha=0.1, lw=0)
+        ax.set_xlabel(self.parameter)
+        ax.set_ylabel("yuan per person-year")
+        ax.legend(frameon=False, fontsize=8)
+        return ax
 
 
 def _solve(res0: SimulationResult, design, lo: float, hi: float, premium: float, name: str) -> InverseSolution:
@@ -163,7 +207,7 @@ def _solve(res0: SimulationResult, design, lo: float, hi: float, premium: float,
     result = res0.with_design(best)
     se = result.claims_per_capita().se
     ends = sorted(root(net + s * Z95 * se) for s in (-1, 1)) if se > 0 and math.isfinite(se) else [value, value]
-    return InverseSolution(name, value, (ends[0], ends[1]), premium, best, result)
+    return InverseSolution(name, value, (ends[0], ends[1]), premium, best, result, design, (lo, hi))
 
 
 def solve_deductible(scenario: Scenario, premium: float | None = None, years: int = 20, seed: int = 0,

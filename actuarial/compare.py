@@ -267,6 +267,10 @@ class BidComparison:
                         if i != j and np.all(vals[i] >= vals[j]) and np.any(vals[i] > vals[j])])
         return out
 
+    def summary(self) -> pd.DataFrame:
+        """The ranked table (:meth:`table`): one row per bid, its score, rank and every criterion."""
+        return self.table()
+
     def table(self) -> pd.DataFrame:
         """One row per bid (in input order): terms, every metric with its SE, score, rank, dominance."""
         scores = self.scores()
@@ -323,11 +327,22 @@ class BidComparison:
                 "(yuan per insured person-year)")
         return head + self.brief().to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
-    def plot(self, fig=None):
-        """Bars (fund outlay, actual payment ratio, with 95 % CIs) and a box plot of the insurer's
-        result per simulated year, per bid. Returns the matplotlib figure."""
+    def plot(self, metric: str | None = None, ax=None, fig=None):
+        """With ``metric`` or ``ax``: bars of one metric per bid (default fund outlay per capita) with
+        95 % CIs, on ``ax``; returns the Axes. Otherwise the overview figure: bars (fund outlay, actual
+        payment ratio, with 95 % CIs) and a box plot of the insurer's result per simulated year, per bid;
+        returns the matplotlib figure."""
         import matplotlib.pyplot as plt
 
+        if metric is not None or ax is not None:
+            metric = metric or "fund_outlay_per_capita"
+            ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+            est = [o.metrics[metric] for o in self.outcomes]
+            x = np.arange(len(self.names))
+            ax.bar(x, [e.value for e in est], yerr=[Z95 * e.se for e in est], capsize=4, color="tab:blue")
+            ax.set_xticks(x, self.names, rotation=20, ha="right", fontsize=8)
+            ax.set_title(metric)
+            return ax
         fig = fig or plt.figure(figsize=(13, 4.5))
         axes = fig.subplots(1, 3)
         labels = self.names

@@ -172,6 +172,20 @@ class Settlement:
     def to_dict(self) -> dict:
         return {name: est.to_dict() for name, est in self.metrics().items()}
 
+    def plot(self, ax=None, bins: int = 30):
+        """Histogram of the insurer's result per simulated year (yuan), with 0 and the mean marked."""
+        import matplotlib.pyplot as plt
+
+        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        result = np.asarray(self.insurer_result, float).ravel()
+        ax.hist(result, bins=bins, color="C0", alpha=0.8)
+        ax.axvline(0.0, color="C3", lw=1, label="break-even")
+        ax.axvline(result.mean(), color="k", ls="--", lw=1, label=f"mean {result.mean():,.0f}")
+        ax.set_xlabel("insurer result per simulated year (yuan)")
+        ax.set_ylabel("simulated years")
+        ax.legend(frameon=False, fontsize=8)
+        return ax
+
     def _repr_html_(self) -> str:
         return (f"<b>Settlement</b> over {self.premium.size} simulated years (yuan per year)"
                 + self.summary().set_index("metric").to_html(float_format=lambda v: f"{v:,.4g}"))

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from actuarial import bidstats as bs
+from actuarial.compliance import surplus_kept_cap
 from actuarial.compare import CRITERIA, compare_bids
 from actuarial.display import label, per_10k, percent, pm, yuan
 from actuarial.scenario import Contract
@@ -63,34 +64,28 @@ def test_score_gap_is_paired_and_reproducible(cmp):
     assert bs.score_gap(cmp) == gap  # its own seeded stream: same numbers every time
 
 
-def test_partial_compliance_hand_worked():
-    ok = bs._partial_compliance(_scenario(Contract(combined_fee_rate_percent=4, surplus_cap_percent=4)))
-    assert ok.passed.all() and list(ok.columns) == ["check", "value", "limit", "passed", "source"]
-    bad = bs._partial_compliance(_scenario(Contract(combined_fee_rate_percent=3, surplus_cap_percent=4)))
-    assert list(bad.passed) == [True, False] and bad.value[1] == pytest.approx(0.04)
+def test_surplus_kept_hand_worked():
+    """The most surplus an insurer may keep (compliance.surplus_kept_cap), a fraction of premium."""
+    assert surplus_kept_cap(Contract(combined_fee_rate_percent=4, surplus_cap_percent=4)) == pytest.approx(0.04)
     # Corridor: keeps all up to 2 %, half of 2-6 %: at most 2 + 2 = 4 % of premium, the fee.
     corridor = Contract(combined_fee_rate_percent=4, surplus_bands=[
         {"above_percent": 0, "insurer_share_percent": 100}, {"above_percent": 2, "insurer_share_percent": 50},
         {"above_percent": 6, "insurer_share_percent": 0}])
-    assert bs._partial_compliance(_scenario(corridor)).value[1] == pytest.approx(0.04)
+    assert surplus_kept_cap(corridor) == pytest.approx(0.04)
     open_ended = Contract(combined_fee_rate_percent=4, surplus_bands=[
         {"above_percent": 0, "insurer_share_percent": 100}, {"above_percent": 4, "insurer_share_percent": 10}])
-    assert not bs._partial_compliance(_scenario(open_ended)).passed[1]  # keeps a share of any surplus
+    assert surplus_kept_cap(open_ended) == math.inf  # keeps a share of any surplus
 
 
-def _scenario(contract):
-    from types import SimpleNamespace
+def test_bid_compliance_checks_the_purchaser_fixed_terms(cmp):
+    """Each bid is checked against its base scenario: a bid that lowers the province-wide deductible
+    (bid D, 001 l.177) fails, whatever it scores."""
+    for o in cmp.outcomes:
+        t = o.compliance().set_index("check")
+        changed = o.bid.scenario.cii.deductible != o.bid.base.cii.deductible
+        assert bool(t.loc["bid_keeps_deductible", "passed"]) is (not changed)
+    assert any(o.bid.scenario.cii.deductible != o.bid.base.cii.deductible for o in cmp.outcomes)
 
-    return SimpleNamespace(contract=contract)
-
-
-def test_compliance_falls_back_to_partial_checks(cmp):
-    checks, complete = bs.compliance_of(cmp.outcomes[0].bid.scenario, cmp.outcomes[0].result)
-    try:
-        import actuarial.compliance  # noqa: F401
-        assert complete
-    except ImportError:
-        assert not complete and len(checks) == 2
 
 
 def test_terms_table_side_by_side(cmp):

@@ -101,6 +101,25 @@ class ExperienceFit:
                              "loglik": f.loglik[fam], "aic": f.aic[fam], "best": fam == f.best})
         return pd.DataFrame(rows)
 
+    def summary(self) -> pd.DataFrame:
+        """Tidy: every fitted parameter with its SE: frequency (by stream) and, per stream and level, the
+        best severity family's mean, cv and tail (SE not estimated for severities: NaN)."""
+        freq = self.frequency_parameters().assign(part="frequency")
+        rows = []
+        for (s, lvl), f in self.severities.items():
+            for key, value in f.params[f.best].items():
+                rows.append({"part": "severity", "stream": s, "parameter": f"{lvl}.{f.best}.{key}",
+                             "estimate": value, "se": np.nan})
+        return pd.concat([freq, pd.DataFrame(rows)], ignore_index=True)[["part", "stream", "parameter", "estimate", "se"]]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: insured, population shares, frequency parameters, severity fits, level mix, notes."""
+        return {"insured": float(self.insured), "sources": list(self.sources), "min_cell_size": self.min_cell_size,
+                "scheme_shares": dict(self.scheme_shares), "female_share": float(self.female_share),
+                "frequency": self.frequency_parameters().to_dict("records"),
+                "severity": self.severity_table().to_dict("records"),
+                "level_mix": {s: dict(m) for s, m in self.level_mix.items()}, "notes": list(self.notes)}
+
     def plot(self, level: str = "tertiary", kind: str = "qq", ax=None, stream: str | None = None):
         """QQ or CDF goodness-of-fit plot of the severity families at ``level`` (see :mod:`actuarial.plots`)."""
         from ..plots import plot_severity_fit

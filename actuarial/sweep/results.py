@@ -59,6 +59,28 @@ class SweepResult:
         values = self.table.pivot(index="point", columns="metric", values=value)
         return points.join(values, on="point")[index + list(self.sweep.outputs)].reset_index(drop=True)
 
+    def to_dict(self) -> dict:
+        """The sweep's definition and its tidy rows (point, parameters, metric, estimate, se), JSON-ready."""
+        return {"sweep": self.sweep.definition(), "rows": self.table.to_dict("records")}
+
+    def plot(self, metric: str | None = None, ax=None):
+        """The natural chart: a tornado for a tornado sweep, a heat map for two parameters, otherwise the
+        metric (± 1.96 SE) against the first parameter."""
+        names = self.parameter_names
+        if self.sweep.design == "tornado":
+            return self.plot_tornado(metric, ax=ax)
+        if len(names) == 2:
+            return self.plot_heatmap(names[0], names[1], metric, ax=ax)
+        import matplotlib.pyplot as plt
+
+        metric = self._metric(metric)
+        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        t = self.table[self.table.metric == metric].sort_values(names[0])
+        ax.errorbar(t[names[0]], t["estimate"], yerr=1.96 * t["se"], fmt="o", ms=3, capsize=2)
+        ax.set_xlabel(names[0])
+        ax.set_ylabel(metric)
+        return ax
+
     def summary(self) -> pd.DataFrame:
         """Points with each metric as 'estimate' and 'metric_se' columns."""
         est, se = self.wide("estimate"), self.wide("se")
