@@ -239,3 +239,39 @@ def test_policy_accumulation_leaves_out_care_the_policy_does_not_pay():
     lower = CII(deductible=0, tiers=[{"above": 0, "rate_percent": 55}], locations={"in_province_unreferred": {"points": -10}})
     assert ciimod.policy_accumulation(lower, acc).tolist() == [2400.0]
     assert float(ciimod.benefit(none, acc, np.array([False]))[0]) == pytest.approx(550.0)
+
+
+# --------------------------------------------------------------------------- treatment-level scope
+def test_treatment_split_thins_a_default_stream():
+    """Daqing l.811 covers cancer radio/chemotherapy only: 60 % (an assumption) of the default cancer
+    stream's admissions become a `cancer_radio_chemo` stream; the rest stay `cancer`; nothing else moves."""
+    from actuarial.scenario import default_streams
+
+    plain = {s.name: s for s in default_streams()}
+    c = Claims(treatment_split={"cancer": {"cancer_radio_chemo": 0.6}})
+    got = {s.name: s for s in c.streams}
+    assert set(got) == set(plain) | {"cancer_radio_chemo"}
+    assert got["cancer_radio_chemo"].disease == "cancer_radio_chemo"
+    np.testing.assert_allclose(got["cancer_radio_chemo"].episodes_by_age, 0.6 * np.array(plain["cancer"].episodes_by_age))
+    np.testing.assert_allclose(got["cancer"].episodes_by_age, 0.4 * np.array(plain["cancer"].episodes_by_age))
+    assert got["cancer"].prevalence == got["cancer_radio_chemo"].prevalence == plain["cancer"].prevalence
+    assert got["admissions"] == plain["admissions"]
+    # a dumped scenario lists the split streams and validates to the same claims
+    assert Claims.model_validate(c.model_dump()) == c
+
+
+@pytest.mark.parametrize("split,expected", [
+    ({"cancer": {"cancer_radio_chemo": 1.5}}, "claims.treatment_split.cancer.cancer_radio_chemo: must be a share > 0 and <= 1"),
+    ({"cancer": {"chemo": 0.5}}, "claims.treatment_split.cancer.chemo: unknown group"),
+    ({"tumour": {"cancer_radio_chemo": 0.5}}, "claims.treatment_split: no stream named ['tumour']"),
+    ({"cancer": {"cancer_radio_chemo": 0.7, "cancer_other_listed": 0.6}}, "shares add up to more than 1"),
+])
+def test_bad_treatment_split_is_one_line(split, expected):
+    from actuarial import load_scenario
+
+    data = load_scenario("scenarios/default_county.toml").model_dump(mode="python")
+    data["claims"]["treatment_split"] = split
+    with pytest.raises(ScenarioError) as err:
+        validate_scenario(data, source="county.toml")
+    msg = str(err.value)
+    assert msg.startswith("county.toml: ") and expected in msg and "\n" not in msg
