@@ -12,8 +12,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import agg_fields
-from .claims import year_factors
+from .model import agg_fields
+from .model.claims import year_factors
 from .control import Control
 from .driver import flatten, run_units
 from .exact import population_cells

@@ -41,9 +41,9 @@ import math
 
 import numpy as np
 
-from .cii import min_deductible
+from .model.cii import min_deductible
 from .estimates import Estimate, ratio_estimate
-from .population import N_GROUPS, group_labels
+from .model.population import N_GROUPS, group_labels
 from .rules_schema import MedicalAssistance
 
 

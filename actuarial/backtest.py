@@ -18,7 +18,7 @@ per admission is moved from the scenario's ``programme.year`` to the figure's
 year with the scenario's own ``claims.cost_trend_percent``.
 
 This module owns the back-test and its table of published figures. It reuses the
-model's rules (:mod:`actuarial.claims`, :mod:`actuarial.basic`, :mod:`actuarial.cii`)
+model's rules (:mod:`actuarial.model.claims`, :mod:`actuarial.model.basic`, :mod:`actuarial.model.cii`)
 and does not restate any of them.
 
 >>> from actuarial.scenario import load_scenario
@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cii as ciimod
-from . import rng as rngmod
+from .model import cii as ciimod
+from .model import rng as rngmod
 from .engine import person_year
-from .population import population_block
+from .model.population import population_block
 from .estimates import Estimate, ratio_estimate
 from .scenario import LEVELS, Scenario
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import rng as rngmod
+from .model import rng as rngmod
 from .estimates import Estimate, Z95
 
 UNITS: dict[str, str] = {

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .credibility import Credibility, buhlmann_straub
-from .cii import min_deductible
+from .model.cii import min_deductible
 from .crn import heavy_differences, paired_engine
 from .driver import choose_engine
 from .engine import accumulate

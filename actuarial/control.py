@@ -49,10 +49,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import cii as ciimod
-from .claims import YearFactors
+from .model import cii as ciimod
+from .model.claims import YearFactors
 from .exact import RiskCell, compound_cells, episode_pmf
-from .population import group_index
+from .model.population import group_index
 from .scenario import CII, LOCATIONS, SCHEMES, Scenario
 
 TOP = 8191

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Sequence
 
-from .cii import min_deductible
+from .model.cii import min_deductible
 
 HEAVY_CII_FIELDS = ("scope", "includes_basic_deductible", "catastrophic_threshold", "category_bc_base",
                     "category_b_self_pay_percent", "category_c_self_pay_percent")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from .cii import min_deductible
+from .model.cii import min_deductible
 from .scenario import Scenario
 
 ENGINES = ("auto", "brute", "fast", "gpu")
@@ -27,7 +27,7 @@ ENGINES = ("auto", "brute", "fast", "gpu")
 def pass_floor(scenario: Scenario, years: int, floor: float | None) -> float:
     """The floor (yuan) of a heavy pass after checking ``years`` ≥ 1 and ``floor`` ≥ 0.
 
-    ``None`` means the scenario's lowest CII deductible (:func:`actuarial.cii.min_deductible`).
+    ``None`` means the scenario's lowest CII deductible (:func:`actuarial.model.cii.min_deductible`).
 
     >>> from actuarial import load_scenario
     >>> pass_floor(load_scenario("scenarios/qinzhou_2016.toml"), 2, 500)

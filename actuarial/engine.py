@@ -12,7 +12,7 @@ The CII layer is then applied to the rows (:func:`actuarial.results.evaluate`),
 which is cheap, so calibration and the inverse solvers re-price many designs on
 the same draws (common random numbers) without re-simulating.
 
-Work is split in blocks of :data:`actuarial.rng.BLOCK_SIZE` people; each block
+Work is split in blocks of :data:`actuarial.model.rng.BLOCK_SIZE` people; each block
 is a pure function of (scenario, seed, block), so results are identical for
 any ``chunk_size`` and any number of workers.
 """
@@ -24,17 +24,17 @@ from typing import Literal
 
 import numpy as np
 
-from . import agg_fields
-from . import basic as basicmod
-from .agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
-from . import rng as rngmod
-from .claims import Episodes, shock_matrix, simulate_episodes, year_factors
-from .cii import episode_contribution
+from .model import agg_fields
+from .model import basic as basicmod
+from .model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
+from .model import rng as rngmod
+from .model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
+from .model.cii import episode_contribution
 from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
 from .driver import choose_engine, pass_floor
 from .control import grid_step, person_cells, row_units
 from .exact import population_cells
-from .population import N_GROUPS, PopulationBlock, population_block
+from .model.population import N_GROUPS, PopulationBlock, population_block
 from .scenario import LOCATIONS, Scenario
 # The heavy pass's output and the block driver live one level down, where every engine imports them
 # (fast and gpu import them from there, so the dispatch below does not import back into itself).

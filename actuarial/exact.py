@@ -54,12 +54,12 @@ from typing import Literal
 
 import numpy as np
 
-from . import basic as basicmod
-from . import cii as ciimod
+from .model import basic as basicmod
+from .model import cii as ciimod
 from . import tables
-from .claims import YearFactors, compliant_share, cost_scale
+from .model.claims import YearFactors, compliant_share, cost_scale
 from .distributions import severity_from_spec
-from .population import composition
+from .model.population import composition
 from .scenario import LEVELS, LOCATIONS, SCHEMES, CII, EpisodeStream, Scenario
 
 Rounding = Literal["nearest", "up", "down"]
@@ -406,8 +406,8 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
                  step: float | None = None, n_points: int | None = None, cache: dict | None = None) -> ExactCII:
     """Expected CII benefit and beneficiaries per insured person-year, summed over the population's cells.
 
-    The benefit is :func:`actuarial.cii.benefit` on the (all local) accumulation, with the
-    B/C factor of :func:`actuarial.cii.eligible_factor`; the poor get their deductible and points.
+    The benefit is :func:`actuarial.model.cii.benefit` on the (all local) accumulation, with the
+    B/C factor of :func:`actuarial.model.cii.eligible_factor`; the poor get their deductible and points.
     Cells of identical risk (:func:`risk_key`) share one compound distribution; ``cache`` (a dict)
     keeps the distributions for further designs on the same grid (:func:`expected_cii_designs`).
 

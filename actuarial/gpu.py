@@ -10,13 +10,13 @@ operations on whole arrays; loops run over streams, levels, years and rejection
 rounds, never over people.
 
 Random numbers come from the counter-based generator of :mod:`actuarial.backend`:
-each draw is a hash of a key (from :func:`actuarial.rng.seed_sequence` of the
+each draw is a hash of a key (from :func:`actuarial.model.rng.seed_sequence` of the
 seed, the purpose and the contract year, then the simulated year and the
 stream's name) and counters that name the draw (global person number, episode
 rank, rejection attempt). So the numbers do not depend on ``batch_blocks``,
 chunking or worker count, and numpy and CuPy draw the same uniforms. They are
 other numbers than the CPU engine's (agreement is statistical; year shocks are
-shared, they come from :func:`actuarial.claims.year_factors`).
+shared, they come from :func:`actuarial.model.claims.year_factors`).
 
 Sums use ``bincount``: bit-for-bit reproducible on numpy; on CuPy the additions
 are atomic, so totals are reproducible to floating-point rounding (~1e-15
@@ -36,21 +36,21 @@ from typing import Sequence
 
 import numpy as np
 
-from . import basic as basicmod
-from . import rng as rngmod
+from .model import basic as basicmod
+from .model import rng as rngmod
 from . import tables
 from .backend import CounterUniforms, bincount, derive_key, get_array_module, to_numpy, uniform
 from .backend import standard_gamma as backend_standard_gamma
 from .driver import pass_floor
-from .cii import episode_contribution
-from .claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors, shock_matrix,
-                     year_factors)
+from .model.cii import episode_contribution
+from .model.claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors,
+                           shock_matrix, year_factors)
 from .distributions import severity_from_spec
 from .control import TOP, episode_units, grid_step, person_cells
-from . import agg_fields
+from .model import agg_fields
 from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
 from .exact import population_cells
-from .population import N_GROUPS, age_in_band, composition, group_index
+from .model.population import N_GROUPS, age_in_band, composition, group_index
 from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
 # Purposes of the draws of one episode stream (first counter of every draw's hash; rng.GPU_EPISODES).
@@ -64,7 +64,7 @@ DEFAULT_BATCH_BLOCKS = {"numpy": 4, "cupy": 128}
 
 
 def _key(seed: int, purpose: str, *path: int) -> int:
-    """The counter-based generator's key of ``purpose`` (a name in :data:`actuarial.rng.PURPOSES`)."""
+    """The counter-based generator's key of ``purpose`` (a name in :data:`actuarial.model.rng.PURPOSES`)."""
     state = rngmod.seed_for(purpose, seed, *path).generate_state(2, np.uint64)
     return derive_key(int(state[0]), int(state[1]))
 
@@ -122,7 +122,7 @@ def severity(xp, spec, key: int, *counters):
 
 def basic_payments(xp, basic, compliant, level, inpatient, person, n_people: int):
     """Basic fund payment after the annual cap, the deductible part, and the payment before the cap,
-    per episode (yuan): :func:`actuarial.basic.episode_payments` and :func:`actuarial.basic.apply_annual_cap`
+    per episode (yuan): :func:`actuarial.model.basic.episode_payments` and :func:`actuarial.model.basic.apply_annual_cap`
     on ``xp`` arrays (the rules' one home)."""
     uncapped, deductible_part = basicmod.episode_payments(basic, compliant, level, inpatient, xp)
     return basicmod.apply_annual_cap(basic, uncapped, person, n_people, xp), deductible_part, uncapped

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import cii as ciimod
-from . import rng as rngmod
+from .model import cii as ciimod
+from .model import rng as rngmod
 from .assistance import assistance_benefit
 from .engine import person_year  # the engine's own pass: the accumulation rule has one home
 from .income import per_capita_income
-from .population import population_block
+from .model.population import population_block
 from .estimates import Estimate, ratio_estimate
 from .rules_schema import SCHEME_SERIES, Households
 from .scenario import SCHEMES

@@ -4,7 +4,7 @@
 for :func:`actuarial.sweep.run_sweep`): it maps a function over a list of work
 items on Dask workers and yields the results as they finish. The engine
 re-orders the outcomes by block and every block draws from its own seeded
-stream (:mod:`actuarial.rng`), so the numbers are identical for any worker
+stream (:mod:`actuarial.model.rng`), so the numbers are identical for any worker
 count, thread/process choice and chunk size; only the wall time changes.
 
 Two ways to get workers:

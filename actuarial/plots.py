@@ -79,12 +79,12 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     Band *j* holds the person-years whose accumulation (after the B/C self-pay, yuan) lies in
     tier *j*: from ``max(above_j, deductible)`` to ``above_{j+1}`` (``deductible + above_j`` to
     ``deductible + above_{j+1}`` with ``cii.tier_edges = "excess"``), exactly where
-    :func:`actuarial.cii.tiered_benefit` pays tier *j*'s marginal rate. Person-years that reached
+    :func:`actuarial.model.cii.tiered_benefit` pays tier *j*'s marginal rate. Person-years that reached
     the accumulation floor but not their own deductible form the first row. Columns: ``band``,
     ``rate_percent`` (the general tier rate), ``person_years`` and ``paid`` (yuan), both per
     simulated year.
     """
-    from . import cii as ciimod
+    from .model import cii as ciimod
 
     rows, cii, sc = res.accumulations.rows, res.cii, res.scenario
     factor = ciimod.claims_eligible_factor(cii, sc.claims)

@@ -2,7 +2,7 @@
 
 Per population cell *c* (utilisation band, sex, scheme, region, poor or not; :func:`actuarial.exact.population_cells`)
 every insured person's annual CII benefit *B* has one distribution: the exact annual accumulation of the
-risk cell on a grid (:func:`actuarial.exact.compound_cells`) mapped through :func:`actuarial.cii.benefit`.
+risk cell on a grid (:func:`actuarial.exact.compound_cells`) mapped through :func:`actuarial.model.cii.benefit`.
 People are independent given the year's shocks, so the pool's annual claims ``T = Σ_c Σ_{i∈c} B_i`` have
 the characteristic function ``Π_c φ_c(ω)^{n_c}`` with ``n_c`` the (integer) number of insured in cell *c*.
 
@@ -19,7 +19,7 @@ How it is computed, and what is approximate (each reported on :class:`PoolDistri
   window centred on the mean, not on 0 (a 10⁷-person pool needs no 10⁸-point grid). The mass outside it
   (which the FFT would wrap around) is bounded by Chernoff bounds computed from the lattice laws themselves,
   ``P(T ≥ u) ≤ min_θ exp(K(θ) − θu)`` with ``K`` the pool's cumulant generating function (``aliasing``).
-* **year shocks** (lognormal frequency and severity multipliers of :func:`actuarial.claims.year_factors`):
+* **year shocks** (lognormal frequency and severity multipliers of :func:`actuarial.model.claims.year_factors`):
   the pool law is computed exactly at Gauss–Hermite nodes of the two normals; each node's law, centred,
   is placed at the conditional mean interpolated (log-polynomial through the nodes) on a dense grid of the
   normals, so the mixture is smooth even where the conditional laws are far narrower than the node spacing.
@@ -44,8 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
-from . import cii as ciimod
-from .claims import YearFactors
+from .model import cii as ciimod
+from .model.claims import YearFactors
 from .exact import compound_cells, episode_pmf, population_cells, top_episode_cost
 from .scenario import LOCATIONS, Scenario
 
@@ -169,7 +169,7 @@ def drawn_counts(scenario: Scenario, seed: int) -> np.ndarray:
     """Insured per population cell in the synthetic population the engines draw with ``seed``."""
     from . import tables
     from .control import person_cells
-    from .population import generate_population
+    from .model.population import generate_population
 
     cells = population_cells(scenario)
     pop = generate_population(scenario, seed=seed)

@@ -1,6 +1,6 @@
 """Year shocks in the exact pool law (系统性冲击): quadrature over the frequency and severity multipliers.
 
-A year's multipliers are lognormal with mean 1 (:func:`actuarial.claims.factors_at` of two independent
+A year's multipliers are lognormal with mean 1 (:func:`actuarial.model.claims.factors_at` of two independent
 standard normals ``z = (z_f, z_s)``). Given ``z`` the pool's annual claims have the exact law of
 :func:`actuarial.pool.conditional_pool`; unconditionally they are the mixture over ``z``.
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 
-from .claims import factors_at
+from .model.claims import factors_at
 from .pool import POINTS, PoolDistribution, cell_counts, conditional_pool
 from .scenario import Scenario
 

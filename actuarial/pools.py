@@ -27,7 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import rng as rngmod
+from .model import rng as rngmod
 from .scenario import Contract, Scenario
 from .settlement import Settlement, settle
 

@@ -31,8 +31,8 @@ import os
 from pathlib import Path
 
 from .errors import MemoryLimitError, UserError
-from .population import N_GROUPS
-from .rng import BLOCK_SIZE
+from .model.population import N_GROUPS
+from .model.rng import BLOCK_SIZE
 
 CELL_BYTES = 40 * 8
 """Per (year, block, group): the engine's 9 totals and the result's ~27 cell fields, float64 (yuan or counts)."""

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import cii as ciimod
-from . import agg_fields
+from .model import cii as ciimod
+from .model import agg_fields
 from .accumulations import Accumulations
 from .estimates import Z95, Estimate, mean_estimate, prob_estimate, quantile_ci, ratio_estimate  # noqa: F401
 from .crn import heavy_cii
-from .population import N_GROUPS, group_labels
+from .model.population import N_GROUPS, group_labels
 from .scenario import CII, SCHEMES, Funding
 
 DEPRECATED_METRICS = {"actual_payment_ratio": "share_of_oop_paid"}
@@ -71,7 +71,7 @@ class SimulationResult:
 
     @property
     def CELL_FIELDS(self) -> tuple:  # noqa: N802 (kept its old, constant-like name)
-        """The fields of ``cells``: AGG_FIELDS (read when asked, see :mod:`actuarial.agg_fields`), then EXTRA_FIELDS."""
+        """The fields of ``cells``: AGG_FIELDS (read when asked, see :mod:`actuarial.model.agg_fields`), then EXTRA_FIELDS."""
         return agg_fields.AGG_FIELDS + self.EXTRA_FIELDS
 
     CONTROLS = {"claims": ("control", "control_expected", "control_expected"),

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from actuarial import cii as ciimod
+from actuarial.model import cii as ciimod
 from actuarial import simulate
 from actuarial.assistance import assistance_benefit, assistance_engine, assistance_floor, metrics, rows_complete
 from actuarial.cli import main

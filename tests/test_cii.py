@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actuarial.cii import benefit, eligible_factor, min_deductible, tiered_benefit
+from actuarial.model.cii import benefit, eligible_factor, min_deductible, tiered_benefit
 from actuarial.scenario import CII, LOCATIONS
 
 EDGES = [0, 20_000, 40_000, 60_000]

@@ -11,7 +11,7 @@ import pytest
 
 from actuarial import load_scenario, simulate
 from actuarial import control as controlmod
-from actuarial.claims import YearFactors
+from actuarial.model.claims import YearFactors
 from actuarial.engine import Rows
 from actuarial.exact import cell_distribution, expected_cii, population_cells
 

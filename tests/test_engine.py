@@ -7,11 +7,11 @@ import pytest
 
 from actuarial import accumulate, validate_scenario
 from actuarial.engine import AGG_FIELDS
-from actuarial import rng as rngmod
-from actuarial.basic import episode_payments
-from actuarial.claims import person_mean_episodes, simulate_episodes, year_factors
+from actuarial.model import rng as rngmod
+from actuarial.model.basic import episode_payments
+from actuarial.model.claims import person_mean_episodes, simulate_episodes, year_factors
 from actuarial.distributions import LogNormal
-from actuarial.population import population_block
+from actuarial.model.population import population_block
 
 
 def one_stream_scenario(size=50_000, **cii):

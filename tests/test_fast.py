@@ -11,7 +11,7 @@ import pytest
 from actuarial import accumulate, load_scenario, simulate
 from actuarial.exact import expected_cii
 from actuarial.fast import build_tables, draw_outside, limited_mean
-from actuarial.claims import YearFactors
+from actuarial.model.claims import YearFactors
 from actuarial.distributions import Gamma, LogNormal, SplicedPareto
 
 sys.path.insert(0, str(Path(__file__).parent))

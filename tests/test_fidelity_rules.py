@@ -3,7 +3,7 @@
 * Tier edges on the excess over each person's own deductible (Qinzhou "起付标准以上(元)", 001 l.1063):
   hand-worked for poor and non-poor people, and the exact method against the engines.
 * The B/C self-pay on the item cost (001 l.1087): the one per-episode rule
-  (:func:`actuarial.cii.episode_contribution`) against its piecewise-linear form, and the exact method
+  (:func:`actuarial.model.cii.episode_contribution`) against its piecewise-linear form, and the exact method
   against a Monte Carlo built on that rule (the engines refuse the reading until they call it).
 """
 
@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actuarial import simulate, validate_scenario
-from actuarial import basic as basicmod
-from actuarial import cii as ciimod
-from actuarial.claims import simulate_episodes
+from actuarial.model import basic as basicmod
+from actuarial.model import cii as ciimod
+from actuarial.model.claims import simulate_episodes
 from actuarial.exact import expected_cii
-from actuarial.population import generate_population
+from actuarial.model.population import generate_population
 from actuarial.scenario import CII, LOCATIONS, Claims, ScenarioError
 
 OLD = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band

@@ -12,7 +12,7 @@ import pytest
 
 from actuarial import accumulate, load_scenario, simulate
 from actuarial import backend, gpu
-from actuarial import basic as basicmod
+from actuarial.model import basic as basicmod
 from actuarial.backend import BackendError, get_array_module, to_numpy
 from actuarial.engine import AGG_FIELDS, simulate_block
 
@@ -136,7 +136,7 @@ def test_spliced_pareto_tail_and_categorical(xp):
 
 
 def test_basic_payments_match_the_cpu_functions(xp, provincial):
-    """Deductible, coinsurance and the annual cap: same numbers as actuarial.basic, incl. a capped person."""
+    """Deductible, coinsurance and the annual cap: same numbers as actuarial.model.basic, incl. a capped person."""
     rng = np.random.default_rng(1)
     m, n = 2_000, 300
     compliant = rng.lognormal(9, 1.5, m)

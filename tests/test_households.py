@@ -12,7 +12,7 @@ from actuarial.cli import main
 from actuarial.engine import AGG_FIELDS, accumulate
 from actuarial.households import LAYERS, catastrophic, person_outcomes, synthesise, threshold
 from actuarial.income import per_capita_income
-from actuarial.population import population_block
+from actuarial.model.population import population_block
 from actuarial.results import evaluate
 from actuarial.rules_schema import HOUSEHOLD_SIZE_SHARES_2010, Households
 from actuarial.scenario import ScenarioError

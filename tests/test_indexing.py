@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from actuarial import load_scenario, validate_scenario
-from actuarial.claims import YearFactors
+from actuarial.model.claims import YearFactors
 from actuarial.cli import main
 from actuarial.contracts import run_contract
 from actuarial.exact import expected_cii

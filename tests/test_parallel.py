@@ -6,7 +6,7 @@ import pytest
 from actuarial import load_scenario
 from actuarial.engine import accumulate
 from actuarial.parallel import DaskMap, simulate
-from actuarial.rng import BLOCK_SIZE
+from actuarial.model.rng import BLOCK_SIZE
 
 SIZE = 3 * BLOCK_SIZE - 1000  # three blocks, the last one short
 

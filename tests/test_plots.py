@@ -85,7 +85,7 @@ def test_unknown_kind_is_a_clear_error(res):
 def test_benefit_bands_are_the_marginal_tiers(provincial):
     """Each person-year sits in the band whose tier rate the benefit function pays at its accumulation."""
     from actuarial import simulate
-    from actuarial.cii import tiered_benefit
+    from actuarial.model.cii import tiered_benefit
 
     # edges on the accumulation (the file bands the excess: tests/test_fidelity_rules.py checks that reading)
     r = simulate(provincial.replace(**{"population.size": 40_000, "cii.tier_edges": "accumulation"}), 2, seed=5,

@@ -5,7 +5,7 @@ import pytest
 
 from actuarial import generate_population, tables
 from actuarial.gpu import _population
-from actuarial.population import composition, group_index
+from actuarial.model.population import composition, group_index
 from actuarial.scenario import SCHEMES
 
 N = 200_000

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from actuarial import load_scenario
-from actuarial.claims import YearFactors
+from actuarial.model.claims import YearFactors
 from actuarial.contracts import run_contract
 from actuarial.exact import expected_cii
 from actuarial.projection import scenario_for_year, shift_ages

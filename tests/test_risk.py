@@ -166,7 +166,7 @@ def test_shock_mixture_matches_a_many_node_quadrature_where_the_laws_are_wide():
     mix = pool_distribution(sc, counts, nodes=5, points=1 << 13)
     from numpy.polynomial.hermite_e import hermegauss
 
-    from actuarial.claims import factors_at
+    from actuarial.model.claims import factors_at
 
     x, w = hermegauss(40)
     w = w / w.sum()

@@ -14,7 +14,7 @@ from actuarial import load_scenario, simulate
 from actuarial import sweep as sweepmod
 from actuarial.sweep import run as sweeprun
 from actuarial.cli import main
-from actuarial.rng import seed_sequence
+from actuarial.model.rng import seed_sequence
 from actuarial.sweep import Parameter, Sweep, SweepError, SweepResult, load_sweep, resolve_path, run_sweep
 
 SWEEPS = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps"

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import preflight
 from ..atomic import write_new
-from ..rng import BLOCK_SIZE
+from ..model.rng import BLOCK_SIZE
 from ..scenario import Population, load_scenario
 
 MAX_SIZE = next(m.le for m in Population.model_fields["size"].metadata if getattr(m, "le", None))

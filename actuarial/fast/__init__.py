@@ -37,7 +37,7 @@ the grid changes how many candidates are drawn, never what is kept. Streams
 outside ``cii.scope`` are drawn unconditionally for the kept people (they enter
 the basic annual cap and the out-of-pocket totals).
 
-Shocks: each simulated year's multipliers (:func:`actuarial.claims.year_factors`)
+Shocks: each simulated year's multipliers (:func:`actuarial.model.claims.year_factors`)
 rescale counts and costs. Count laws are the year's own; the proposal (unit pmfs,
 T(n)) is tabulated at the next point ``s' ≥ s`` of a log grid of severities (2 %
 apart, :func:`table_severity`), so years share tables, and conditioned costs are

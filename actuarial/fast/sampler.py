@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .. import basic as basicmod
-from .. import cii as ciimod
-from ..claims import compliant_cost, draw_costs, draw_levels, draw_locations
+from ..model import basic as basicmod
+from ..model import cii as ciimod
+from ..model.claims import compliant_cost, draw_costs, draw_levels, draw_locations
 from ..distributions import severity_from_spec
 from ..exact import cost_at_amount, episode_terms
 from ..scenario import LEVELS, Scenario

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import agg_fields
-from .. import basic as basicmod
-from .. import cii as ciimod
-from .. import rng as rngmod
+from ..model import agg_fields
+from ..model import basic as basicmod
+from ..model import cii as ciimod
+from ..model import rng as rngmod
 from ..accumulations import Accumulations, Rows
-from ..claims import cost_scale, shock_matrix, year_factors
+from ..model.claims import cost_scale, shock_matrix, year_factors
 from ..control import Control, grid_step, row_units
 from ..distributions import frequency_for
 from ..driver import pass_floor, run_units
 from ..exact import population_cells, stream_mean, stream_prevalence
-from ..population import N_GROUPS, group_index
+from ..model.population import N_GROUPS, group_index
 from ..scenario import LOCATIONS, Scenario
 from .sampler import draw_conditioned, draw_episodes, toward_cii
 from .tables import (

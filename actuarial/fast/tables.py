@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import basic as basicmod
-from ..claims import YearFactors, compliant_share, cost_scale
+from ..model import basic as basicmod
+from ..model.claims import YearFactors, compliant_share, cost_scale
 from ..distributions import severity_from_spec
 from ..exact import (
     RiskCell,

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from .. import rng as rngmod
+from ..model import rng as rngmod
 from ..paths import resolve_path, thaw
 from ..scenario import (
     Scenario,
@@ -46,7 +46,7 @@ RESERVED = ("point", "varied", "side", "seed", "metric", "estimate", "se")
 
 
 SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
-"""First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.rng.PURPOSES`)."""
+"""First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.model.rng.PURPOSES`)."""
 
 
 from ..errors import SweepError  # noqa: E402  (re-exported: its old home)

@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actuarial import agg_fields, load_scenario
-from actuarial import rng as rngmod
+from actuarial.model import agg_fields
+from actuarial import load_scenario
+from actuarial.model import rng as rngmod
 from actuarial.engine import accumulate
 from actuarial.exact import expected_cii
-from actuarial.population import N_GROUPS
+from actuarial.model.population import N_GROUPS
 from actuarial.results import evaluate
 from actuarial.scenario import LOCATIONS
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import bincount
-from .scenario import LEVELS, Basic
+from ..backend import bincount
+from ..scenario import LEVELS, Basic
 
 
 def level_terms(basic: Basic) -> tuple[np.ndarray, np.ndarray]:

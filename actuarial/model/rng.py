@@ -24,9 +24,9 @@ def stream_id(name: str) -> int:
 
 
 PURPOSES: dict[str, tuple[int, ...]] = {
-    "population": (0,),  # + block: the people of a block (actuarial.population)
-    "claims": (1,),  # + year, contract year, block, stream_id(episode stream name) (actuarial.claims)
-    "shock": (2,),  # + year, contract year: a simulated year's systemic shocks (actuarial.claims)
+    "population": (0,),  # + block: the people of a block (actuarial.model.population)
+    "claims": (1,),  # + year, contract year, block, stream_id(episode stream name) (actuarial.model.claims)
+    "shock": (2,),  # + year, contract year: a simulated year's systemic shocks (actuarial.model.claims)
     "pools": (3,),  # + stream_id(pool name): the seed of each pooling unit of a contract (actuarial.pools)
     "fast.population": (stream_id("fast_engine"), 0),  # + block: people per risk cell (actuarial.fast)
     "fast.years": (stream_id("fast_engine"), 1),  # + contract year, first year, years: a unit of work

@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from .scenario import CII, LOCATIONS
+from ..scenario import CII, LOCATIONS
 
 
 def tiered_benefit(accumulation, deductible, edges, rates, on_excess: bool = False) -> np.ndarray:

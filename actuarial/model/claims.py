@@ -1,7 +1,7 @@
 """Monte Carlo claims: the episodes (admissions, special outpatient care) of one block in one year.
 
 Owns episode counts, hospital levels, locations and costs. It does not know
-about basic insurance or CII; :mod:`actuarial.basic` takes the episodes next.
+about basic insurance or CII; :mod:`actuarial.model.basic` takes the episodes next.
 
 Each episode stream draws from its own generator keyed by (seed, year, block,
 stream name), in a fixed order: prevalence, counts, levels, costs by level,
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import rng as rngmod
-from .distributions import frequency_for, severity_from_spec
+from ..distributions import frequency_for, severity_from_spec
 from .population import PopulationBlock
-from .scenario import LEVELS, LOCATIONS, SCHEMES, EpisodeStream, Scenario
+from ..scenario import LEVELS, LOCATIONS, SCHEMES, EpisodeStream, Scenario
 
 OUT_OF_AREA = LEVELS.index("out_of_area")
 

@@ -1,6 +1,6 @@
 """Synthetic insured populations, as columns of arrays (never one object per person).
 
-A population is generated block by block (:data:`actuarial.rng.BLOCK_SIZE`
+A population is generated block by block (:data:`actuarial.model.rng.BLOCK_SIZE`
 people each), every block from its own seeded stream, so a province of 10^7
 people is never held in memory at once and the same seed gives the same
 people however the work is chunked or distributed.
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from . import rng as rngmod
-from . import tables
-from .scenario import SCHEMES, Population, Scenario
+from .. import tables
+from ..scenario import SCHEMES, Population, Scenario
 
 N_GROUPS = 2 * len(SCHEMES)
 """Reporting groups: scheme × poor (index ``2 * scheme + poor``)."""
