@@ -13,7 +13,7 @@ from .contracts import ContractResult, run_contract
 from .settlement import Settlement, settle
 from .calibration import Calibration, InverseSolution, calibrate_premium, shift_tiers, solve_deductible, solve_tier_shift
 from .errors import BackendError, ConservationError, ExperienceError, MemoryLimitError, SweepError, UserError
-from .engine import Accumulations, accumulate
+from .engines.engine import Accumulations, accumulate
 from .model.population import generate_population
 from .results import Estimate, SimulationResult, evaluate, simulate
 from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario

@@ -5,7 +5,7 @@ differs between numpy and CuPy: moving arrays to the host, the normal
 distribution's special functions, and a counter-based random number generator
 written only with ``xp`` integer operations, so both backends draw the same
 uniforms from the same (key, counters) and no per-block generator objects are
-needed. It does not know about the insurance model; :mod:`actuarial.gpu` does.
+needed. It does not know about the insurance model; :mod:`actuarial.engines.gpu` does.
 
 CuPy is optional: ``pip install -e .[gpu]`` (or ``pip install cupy-cuda12x``)
 on a machine with an NVIDIA GPU and CUDA 12.

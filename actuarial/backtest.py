@@ -37,7 +37,7 @@ import pandas as pd
 
 from .model import cii as ciimod
 from .model import rng as rngmod
-from .engine import person_year
+from .engines.engine import person_year
 from .model.population import population_block
 from .estimates import Estimate, ratio_estimate
 from .scenario import LEVELS, Scenario
@@ -122,7 +122,7 @@ def tabulate(scenario: Scenario, size: int = 131_072, years: int = 4, seed: int 
         people = population_block(sc.population, seed, b)
         n = len(people)
         for y in range(years):
-            py = person_year(sc, people, seed, y, b)  # the engine's own pass (actuarial.engine)
+            py = person_year(sc, people, seed, y, b)  # the engine's own pass (actuarial.engines.engine)
             ep, paid = py.episodes, py.paid
             inp = inpatient_s[ep.stream]
             pay = ciimod.benefit(cii, py.by_location, people.poor, factor)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from .engine import accumulate
+from .engines.engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, quantile_ci, simulate
 from .scenario import CII, SCHEMES, Scenario, Tier
 

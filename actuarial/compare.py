@@ -2,7 +2,7 @@
 
 This module owns bid files, the comparison and its report; it simulates nothing itself.
 All bids are priced on the **same draws** (common random numbers): the same seed for every
-:func:`~actuarial.engine.accumulate` pass, one pass per distinct deductible (and heavy-pass
+:func:`~actuarial.engines.engine.accumulate` pass, one pass per distinct deductible (and heavy-pass
 fields) floored at that deductible, then :func:`~actuarial.results.evaluate` per bid's CII design
 and fee rate, then :func:`~actuarial.settlement.settle` per simulated year under the bid's contract
 terms. Differences between bids are therefore not blurred by sampling noise between them, and
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .crn import group_designs, paired_engine
-from .engine import accumulate
+from .engines.engine import accumulate
 from .results import Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate, quantile_ci
 from .scenario import Scenario, ScenarioError, read_toml, validate_scenario
 from .settlement import Settlement, settle

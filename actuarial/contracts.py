@@ -2,7 +2,7 @@
 cumulative results and the fund's payment schedule.
 
 This module owns the sequence of contract years; each year is simulated by
-:func:`actuarial.engine.accumulate` (with the cost trend of that contract year and its own
+:func:`actuarial.engines.engine.accumulate` (with the cost trend of that contract year and its own
 independent draws) and settled by :func:`actuarial.settlement.settle`.
 
 Simulated *paths* tie the years together: path ``i`` is simulated year ``i`` of contract
@@ -33,8 +33,8 @@ import pandas as pd
 from .credibility import Credibility, buhlmann_straub
 from .model.cii import min_deductible
 from .crn import heavy_differences, paired_engine
-from .driver import choose_engine
-from .engine import accumulate
+from .engines.driver import choose_engine
+from .engines.engine import accumulate
 from .projection import scenario_for_year
 from .results import Z95, SimulationResult, evaluate, mean_estimate, prob_estimate
 from .scenario import Contract, Scenario, ScenarioError
@@ -92,7 +92,7 @@ def run_contract(scenario: Scenario, years: int = 20, seed: int = 0, *, score=No
     """Simulate the whole contract term of ``scenario.contract`` over ``years`` simulated paths.
 
     ``score`` is the assessment score(s) releasing the performance bond (default: the bond's
-    ``assumed_score``). Other keywords go to :func:`~actuarial.engine.accumulate`.
+    ``assumed_score``). Other keywords go to :func:`~actuarial.engines.engine.accumulate`.
     """
     contract = scenario.contract
     tender = scenario

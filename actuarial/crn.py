@@ -1,6 +1,6 @@
 """Common random numbers (公共随机数): which designs can be priced on one heavy pass, and on which engine.
 
-The heavy pass (:func:`actuarial.engine.accumulate`) reads only a few CII fields
+The heavy pass (:func:`actuarial.engines.engine.accumulate`) reads only a few CII fields
 (:data:`HEAVY_CII_FIELDS`); every other part of the design (deductibles, tiers, caps, poverty
 terms, funding, fee rate) is applied to its rows afterwards. So designs of one scenario and
 seed that agree on those fields share one pass, with its floor at the lowest deductible among

@@ -5,7 +5,7 @@ region: they have the same episode streams, so their annual CII accumulation
 (合规自付累计, yuan per person-year) has one compound distribution. This module
 computes it on a grid by FFT and from it the expected CII benefit, as an
 independent cross-check of the Monte Carlo engine and as the proposal tables of
-:mod:`actuarial.fast`.
+:mod:`actuarial.engines.fast`.
 
 Per episode of a stream at level *l* with cost *X* (yuan), compliant share
 ``s``, basic deductible ``d`` and basic coinsurance ``c`` (outpatient streams use

@@ -36,7 +36,7 @@ import numpy as np
 from .model import cii as ciimod
 from .model import rng as rngmod
 from .assistance import assistance_benefit
-from .engine import person_year  # the engine's own pass: the accumulation rule has one home
+from .engines.engine import person_year  # the engine's own pass: the accumulation rule has one home
 from .income import per_capita_income
 from .model.population import population_block
 from .estimates import Estimate, ratio_estimate
@@ -59,7 +59,7 @@ class PersonYear:
 
 def person_outcomes(scenario, seed: int, block: int, year: int, contract_year: int = 0, people=None) -> PersonYear:
     """Every person's outcome in simulated ``year`` of ``block``, with the brute engine's draws
-    (:func:`actuarial.engine.simulate_block` keeps only rows; this keeps everyone)."""
+    (:func:`actuarial.engines.engine.simulate_block` keeps only rows; this keeps everyone)."""
     people = population_block(scenario.population, seed, block) if people is None else people
     cii = scenario.cii
     py = person_year(scenario, people, seed, year, block, contract_year)

@@ -301,7 +301,7 @@ BID_TITLE = ("大病保险招标评审报告", "Critical illness insurance: tend
 def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | None = False,
                     report: Report | None = None, **accumulate_kw) -> Report:
     """Simulate and calibrate each scenario (same seed) and add their sections to ``report`` (default: a new one);
-    with several scenarios a summary table compares them. Other keywords go to :func:`actuarial.engine.accumulate`."""
+    with several scenarios a summary table compares them. Other keywords go to :func:`actuarial.engines.engine.accumulate`."""
     from .calibration import calibrate_premium
     from .results import simulate
 

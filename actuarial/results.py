@@ -28,7 +28,7 @@ import pandas as pd
 
 from .model import cii as ciimod
 from .model import agg_fields
-from .accumulations import Accumulations
+from .engines.accumulations import Accumulations
 from .estimates import Z95, Estimate, mean_estimate, prob_estimate, quantile_ci, ratio_estimate  # noqa: F401
 from .crn import heavy_cii
 from .model.population import N_GROUPS, group_labels
@@ -335,12 +335,16 @@ def evaluate(acc: Accumulations, cii: CII | None = None, funding: Funding | None
     return SimulationResult(acc, cii, funding, rate, pay, np.concatenate([agg, extra], axis=-1), *expected_c)
 
 
-def simulate(scenario, years: int = 20, seed: int = 0, **kwargs) -> SimulationResult:
+def simulate(scenario, years: int = 20, seed: int = 0, *, workers: int | None = None, processes: bool = True,
+             scheduler: str | None = None, **kwargs) -> SimulationResult:
     """Simulate ``scenario`` for ``years`` independent years and apply its CII design.
 
-    Keyword arguments go to :func:`actuarial.engine.accumulate` (``engine``, default "auto": the
+    Keyword arguments go to :func:`actuarial.engines.engine.accumulate` (``engine``, default "auto": the
     fastest engine whose rules cover the scenario, recorded in ``result.accumulations.engine``;
-    ``chunk_size``, ``progress``, ``floor``, ``contract_year``, ``map_fn``).
+    ``chunk_size``, ``progress``, ``floor``, ``contract_year``, ``map_fn``). With ``workers`` (local Dask
+    workers, ``processes`` or threads) or ``scheduler`` (a Dask scheduler's address) the blocks run on
+    Dask (:class:`actuarial.engines.parallel.DaskMap`), one block per task unless ``chunk_size`` says
+    otherwise; the numbers are the serial run's.
 
     >>> from actuarial import load_scenario, simulate
     >>> res = simulate(load_scenario("scenarios/qinzhou_2016.toml").replace(**{"population.size": 20000}),
@@ -349,6 +353,11 @@ def simulate(scenario, years: int = 20, seed: int = 0, **kwargs) -> SimulationRe
     >>> bool(est.se > 0)
     True
     """
-    from .engine import accumulate
+    from .engines.engine import accumulate
 
-    return evaluate(accumulate(scenario, years, seed, **kwargs))
+    if workers is None and scheduler is None:
+        return evaluate(accumulate(scenario, years, seed, **kwargs))
+    from .engines.parallel import DaskMap
+
+    with DaskMap(workers=workers or 2, processes=processes, scheduler=scheduler) as dmap:
+        return evaluate(accumulate(scenario, years, seed, map_fn=dmap, **kwargs))

@@ -1,7 +1,7 @@
 """Settlement (结算) of one contract year between the fund and the insurer, vectorised over simulated years.
 
 This module owns the money split of a year's outcome under a :class:`~actuarial.scenario.Contract`;
-it does not simulate claims (see :mod:`actuarial.engine`) nor run multi-year contracts
+it does not simulate claims (see :mod:`actuarial.engines.engine`) nor run multi-year contracts
 (see :mod:`actuarial.contracts`).
 
 With premium P, claims C and surplus U = P − C (all yuan per simulated year):

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actuarial import load_scenario  # noqa: E402
-from actuarial.engine import accumulate  # noqa: E402
+from actuarial.engines.engine import accumulate  # noqa: E402
 from actuarial.results import Z95, evaluate, ratio_estimate  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, Scenario  # noqa: E402
 from actuarial import tables  # noqa: E402
@@ -145,7 +145,7 @@ def run_engine(sc: Scenario, years: int, seed: int, engine: str, map_fn=None, **
 
 def sweep_throughput(args) -> None:
     """The example tornado at a smaller size: in process, then on Dask worker processes and threads."""
-    from actuarial.parallel import DaskMap
+    from actuarial.engines.parallel import DaskMap
     from actuarial.sweep import load_sweep, run_sweep
 
     size, years = args.sweep_size, 4
@@ -253,7 +253,7 @@ def main(argv=None) -> int:
     line("projected time at the measured rates (s)", f"engine {city_years * args.city_size / (py / dt):.1f}, "
          f"baseline {base_time:.0f} (1 worker)")
     if args.city:
-        from actuarial.parallel import DaskMap
+        from actuarial.engines.parallel import DaskMap
 
         run_years = args.city_years or city_years
         city = sc.replace(**{"population.size": args.city_size})

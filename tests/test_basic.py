@@ -16,7 +16,7 @@ from actuarial import validate_scenario
 from actuarial.model.basic import apply_annual_cap, episode_payments, level_terms
 from actuarial.model.cii import benefit
 from actuarial.model.claims import simulate_episodes, year_factors
-from actuarial.engine import AGG_FIELDS, accumulate, simulate_block
+from actuarial.engines.engine import AGG_FIELDS, accumulate, simulate_block
 from actuarial.model.population import population_block
 from actuarial.results import evaluate
 from actuarial.scenario import LEVELS, LOCATIONS, Basic, BasicLevel

@@ -8,7 +8,7 @@ import pytest
 
 from actuarial import evaluate, load_scenario
 from actuarial.contracts import reprice, run_contract
-from actuarial.engine import accumulate
+from actuarial.engines.engine import accumulate
 from actuarial.scenario import Contract, ScenarioError
 
 SIZE, PATHS, SEED = 20_000, 6, 3

@@ -12,7 +12,7 @@ import pytest
 from actuarial import load_scenario, simulate
 from actuarial import control as controlmod
 from actuarial.model.claims import YearFactors
-from actuarial.engine import Rows
+from actuarial.engines.engine import Rows
 from actuarial.exact import cell_distribution, expected_cii, population_cells
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -6,7 +6,7 @@ import pytest
 
 from actuarial import simulate
 from actuarial.cli import main
-from actuarial.driver import choose_engine, fast_covers, pass_floor
+from actuarial.engines.driver import choose_engine, fast_covers, pass_floor
 
 
 def test_auto_picks_fast_where_its_rules_cover_the_scenario(qinzhou):

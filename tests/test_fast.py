@@ -10,7 +10,7 @@ import pytest
 
 from actuarial import accumulate, load_scenario, simulate
 from actuarial.exact import expected_cii
-from actuarial.fast import build_tables, draw_outside, limited_mean
+from actuarial.engines.fast import build_tables, draw_outside, limited_mean
 from actuarial.model.claims import YearFactors
 from actuarial.distributions import Gamma, LogNormal, SplicedPareto
 
@@ -174,7 +174,7 @@ def test_proposal_at_a_higher_severity_stays_exact(monkeypatch):
     """With shocks the proposal is tabulated at a grid severity above the year's and conditioned
     costs are scaled down. Forcing that gap to 25 % (here without shocks, so the exact expectation
     is one number and the SE small) must leave claims and beneficiaries unbiased."""
-    from actuarial.fast import stages, table_severity
+    from actuarial.engines.fast import stages, table_severity
 
     assert table_severity(0.93, True) >= 0.93 and table_severity(0.93, False) == 0.93
     monkeypatch.setattr(stages, "table_severity", lambda severity, shocks: 1.25 * severity)

@@ -1,4 +1,4 @@
-"""The array-backend engine (actuarial.gpu): samplers against closed forms, basic payments against the
+"""The array-backend engine (actuarial.engines.gpu): samplers against closed forms, basic payments against the
 CPU functions, agreement with the brute-force engine, reproducibility, and clear backend errors.
 
 Runs on numpy everywhere, and on CuPy too where CuPy imports and a GPU is present."""
@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, load_scenario, simulate
-from actuarial import backend, gpu
+from actuarial import backend
+from actuarial.engines import gpu
 from actuarial.model import basic as basicmod
 from actuarial.backend import BackendError, get_array_module, to_numpy
-from actuarial.engine import AGG_FIELDS, simulate_block
+from actuarial.engines.engine import AGG_FIELDS, simulate_block
 
 SCENARIOS = ("provincial_guideline", "qinzhou_2016", "daqing_2015_ncms", "shanghai")
 

@@ -195,7 +195,7 @@ def test_settle_refuses_scores_outside_0_100(score):
 
 # ------------------------------------------------------------------ 10: memory preflight
 def test_memory_preflight_refuses_before_any_work(monkeypatch):
-    from actuarial import preflight
+    from actuarial.engines import preflight
 
     monkeypatch.setenv("ACTUARIAL_MEMORY_LIMIT", "1G")
     sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 1_000_000})

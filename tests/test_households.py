@@ -9,7 +9,7 @@ from scipy import stats
 
 from actuarial import load_scenario
 from actuarial.cli import main
-from actuarial.engine import AGG_FIELDS, accumulate
+from actuarial.engines.engine import AGG_FIELDS, accumulate
 from actuarial.households import LAYERS, catastrophic, person_outcomes, synthesise, threshold
 from actuarial.income import per_capita_income
 from actuarial.model.population import population_block

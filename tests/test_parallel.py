@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from actuarial import load_scenario
-from actuarial.engine import accumulate
-from actuarial.parallel import DaskMap, simulate
+from actuarial.engines.engine import accumulate
+from actuarial.engines.parallel import DaskMap
+from actuarial.results import simulate
 from actuarial.model.rng import BLOCK_SIZE
 
 SIZE = 3 * BLOCK_SIZE - 1000  # three blocks, the last one short

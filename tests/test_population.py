@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from actuarial import generate_population, tables
-from actuarial.gpu import _population
+from actuarial.engines.gpu import _population
 from actuarial.model.population import composition, group_index
 from actuarial.scenario import SCHEMES
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import preflight
+from ..engines import preflight
 from ..atomic import write_new
 from ..model.rng import BLOCK_SIZE
 from ..scenario import Population, load_scenario
@@ -160,7 +160,7 @@ def check_counts(args) -> None:
 
 @contextmanager
 def engine_options(args):
-    """Keyword arguments for :func:`actuarial.engine.accumulate` from the common options.
+    """Keyword arguments for :func:`actuarial.engines.engine.accumulate` from the common options.
 
     With ``--workers`` > 1 or ``--scheduler`` the blocks run on Dask; the numbers do not change.
     """
@@ -169,7 +169,7 @@ def engine_options(args):
     if args.workers == 1 and not args.scheduler:
         yield kw
         return
-    from ..parallel import DaskMap
+    from ..engines.parallel import DaskMap
 
     with DaskMap(workers=args.workers, scheduler=args.scheduler, timeout=args.connect_timeout) as dmap:
         yield {**kw, "map_fn": dmap, "chunk_size": BLOCK_SIZE}  # one block per task keeps workers busy

@@ -28,7 +28,7 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 def _preflight(args) -> list[Bid]:
     """The bids loaded (errors before any work) and the comparison checked against memory and replicates."""
-    from ..preflight import check_run
+    from ..engines.preflight import check_run
 
     bids = [load_bid(b) for b in args.bids]
     if args.size is not None:

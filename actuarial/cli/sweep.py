@@ -44,7 +44,7 @@ def cmd_sweep(args) -> int:
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
     if directory.exists() and not directory.is_dir():
         raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
-    from ..preflight import check_replicates
+    from ..engines.preflight import check_replicates
 
     try:  # a sweep may be run for its estimates alone: warn, do not refuse
         check_replicates(min(sweep.scenarios(), key=lambda sc: sc.population.size), sweep.years, sweep.source)

@@ -44,7 +44,7 @@ part, so an interrupted sweep resumes where it stopped: running it again skips
 finished points (it refuses a directory holding another sweep's results).
 
 This module does not simulate (:mod:`actuarial.results`) nor move work
-(:mod:`actuarial.parallel`); it builds points, runs them and collects numbers.
+(:mod:`actuarial.engines.parallel`); it builds points, runs them and collects numbers.
 
 >>> from actuarial import load_scenario
 >>> base = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 20000})

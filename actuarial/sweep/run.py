@@ -43,7 +43,7 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
 
     Module-level so Dask can ship it.
     """
-    from ..engine import accumulate
+    from ..engines.engine import accumulate
     from ..results import Estimate, evaluate
 
     scenario, seed, years, contract_year, floor, points, outputs, engine = task
@@ -83,17 +83,17 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     out : output directory; each finished point is written there at once and a
         re-run skips finished points (resume). ``None``: keep everything in memory.
     workers : points run in parallel on this many Dask workers (1: in this process).
-    processes, scheduler : see :class:`actuarial.parallel.DaskMap`.
-    map_fn : an already started ``map_fn(f, items)`` (e.g. a :class:`~actuarial.parallel.DaskMap`
+    processes, scheduler : see :class:`actuarial.engines.parallel.DaskMap`.
+    map_fn : an already started ``map_fn(f, items)`` (e.g. a :class:`~actuarial.engines.parallel.DaskMap`
         shared by several sweeps); overrides ``workers`` and ``scheduler``.
     progress : progress bar over points (default: on a terminal).
-    connect_timeout : seconds to wait for ``scheduler`` (see :class:`~actuarial.parallel.DaskMap`).
+    connect_timeout : seconds to wait for ``scheduler`` (see :class:`~actuarial.engines.parallel.DaskMap`).
 
     Before any work the largest pass is checked against the memory available
-    (:func:`actuarial.preflight.check_memory`, raising :class:`~actuarial.errors.MemoryLimitError`).
+    (:func:`actuarial.engines.preflight.check_memory`, raising :class:`~actuarial.errors.MemoryLimitError`).
 
     Points that differ only in the CII design, funding or fee rate and share a seed
-    (common random numbers) share one heavy pass (:func:`actuarial.engine.accumulate`)
+    (common random numbers) share one heavy pass (:func:`actuarial.engines.engine.accumulate`)
     and are priced on its rows, as calibration does; a grid over deductible × tier rates
     costs one simulation. The numbers do not depend on ``workers``, on this sharing or on
     interruptions: each point is a pure function of its scenario and seed.
@@ -102,7 +102,7 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         tqdm,  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
     )
 
-    from ..preflight import check_memory
+    from ..engines.preflight import check_memory
 
     scenarios = sweep.scenarios()
     largest = max(scenarios, key=lambda sc: sc.population.size)
@@ -116,7 +116,7 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     if map_fn is not None or (scheduler is None and workers <= 1):
         pool = nullcontext(map_fn or map)
     else:
-        from ..parallel import DaskMap
+        from ..engines.parallel import DaskMap
 
         pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler, timeout=connect_timeout)
     with tqdm(total=len(records), initial=len(done), unit="point", desc="sweep",

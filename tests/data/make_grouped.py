@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from actuarial import load_scenario  # noqa: E402
-from actuarial.engine import accumulate  # noqa: E402
+from actuarial.engines.engine import accumulate  # noqa: E402
 from actuarial.grouped import GroupedFit, build_grouped_scenario  # noqa: E402
 
 SIZE = {"urban": 120_000, "ncms": 180_000}

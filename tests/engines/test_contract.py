@@ -1,7 +1,7 @@
 """The engine contract: one standard every engine (brute, fast, gpu on numpy) is held to, the way
 scikit-learn's estimator checks hold every estimator. A new engine passes it or is not an engine.
 
-Each check runs the engine through :func:`actuarial.engine.accumulate` on small scenarios and
+Each check runs the engine through :func:`actuarial.engines.engine.accumulate` on small scenarios and
 looks only at what the contract promises: the accumulations' shape and named fields, rows at or
 above the floor, numbers independent of chunking and of the order workers return their units,
 agreement with the exact method (:mod:`actuarial.exact`) within 3 standard errors on designed
@@ -20,7 +20,7 @@ import pytest
 from actuarial.model import agg_fields
 from actuarial import load_scenario
 from actuarial.model import rng as rngmod
-from actuarial.engine import accumulate
+from actuarial.engines.engine import accumulate
 from actuarial.exact import expected_cii
 from actuarial.model.population import N_GROUPS
 from actuarial.results import evaluate

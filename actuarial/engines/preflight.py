@@ -30,9 +30,9 @@ import math
 import os
 from pathlib import Path
 
-from .errors import MemoryLimitError, UserError
-from .model.population import N_GROUPS
-from .model.rng import BLOCK_SIZE
+from ..errors import MemoryLimitError, UserError
+from ..model.population import N_GROUPS
+from ..model.rng import BLOCK_SIZE
 
 CELL_BYTES = 40 * 8
 """Per (year, block, group): the engine's 9 totals and the result's ~27 cell fields, float64 (yuan or counts)."""
@@ -59,7 +59,7 @@ MIN_REPLICATES = 2
 
 def estimate_bytes(scenario, years: int, engine: str = "brute", workers: int = 1, designs: int = 1) -> int:
     """Estimated peak memory of one heavy pass (bytes); ``designs`` passes held at once (e.g. a comparison)."""
-    if engine == "auto":  # the engine "auto" would pick (actuarial.driver.choose_engine)
+    if engine == "auto":  # the engine "auto" would pick (actuarial.engines.driver.choose_engine)
         from .driver import choose_engine
 
         engine = choose_engine(scenario)

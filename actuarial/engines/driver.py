@@ -1,7 +1,7 @@
 """The one driver of a heavy pass: argument checks, the floor, units of work mapped in order, progress.
 
-Every engine (:mod:`actuarial.engine`'s brute force, :mod:`actuarial.fast`,
-:mod:`actuarial.gpu`) runs its units of work through :func:`run_units` after
+Every engine (:mod:`actuarial.engines.engine`'s brute force, :mod:`actuarial.engines.fast`,
+:mod:`actuarial.engines.gpu`) runs its units of work through :func:`run_units` after
 :func:`pass_floor` has checked its arguments, so these rules are written once:
 ``years`` ≥ 1, the floor defaults to the lowest CII deductible and is ≥ 0, a
 mapper may return units in any order (they are re-ordered by key), and long work
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from .model.cii import min_deductible
-from .scenario import Scenario
+from ..model.cii import min_deductible
+from ..scenario import Scenario
 
 ENGINES = ("auto", "brute", "fast", "gpu")
-"""Engine names :func:`actuarial.engine.accumulate` takes ("auto" picks one, see :func:`choose_engine`)."""
+"""Engine names :func:`actuarial.engines.engine.accumulate` takes ("auto" picks one, see :func:`choose_engine`)."""
 
 
 def pass_floor(scenario: Scenario, years: int, floor: float | None) -> float:

@@ -1,6 +1,6 @@
 """Scale-out on Dask: run the engine's blocks, or a sweep's points, on many workers (并行计算).
 
-:class:`DaskMap` is a ``map_fn`` for :func:`actuarial.engine.accumulate` (and
+:class:`DaskMap` is a ``map_fn`` for :func:`actuarial.engines.engine.accumulate` (and
 for :func:`actuarial.sweep.run_sweep`): it maps a function over a list of work
 items on Dask workers and yields the results as they finish. The engine
 re-orders the outcomes by block and every block draws from its own seeded
@@ -20,7 +20,7 @@ Two ways to get workers:
 This module does not own the engine or the statistics; it only moves work.
 
 >>> from actuarial import load_scenario
->>> from actuarial.engine import accumulate
+>>> from actuarial.engines.engine import accumulate
 >>> sc = load_scenario("scenarios/qinzhou_2016.toml").replace(**{"population.size": 20000})
 >>> with DaskMap(workers=2, processes=False) as dmap:        # doctest: +SKIP
 ...     acc = accumulate(sc, years=2, seed=1, map_fn=dmap)
@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["DaskMap", "simulate"]
+__all__ = ["DaskMap"]
 
 
 class DaskMap:
@@ -111,16 +111,3 @@ class DaskMap:
     def __repr__(self) -> str:
         where = self.scheduler or f"local, {self.workers} {'processes' if self.processes else 'threads'}"
         return f"DaskMap({where}, {'started' if self.client else 'not started'})"
-
-
-def simulate(scenario, years: int = 20, seed: int = 0, *, workers: int = 2, processes: bool = True,
-             scheduler: str | None = None, **kwargs):
-    """:func:`actuarial.results.simulate` on Dask workers; same numbers as the serial run.
-
-    ``chunk_size`` (people per task, whole blocks of 65,536) defaults to one block,
-    so there are enough tasks to keep every worker busy.
-    """
-    from .results import simulate as serial_simulate
-
-    with DaskMap(workers=workers, processes=processes, scheduler=scheduler) as dmap:
-        return serial_simulate(scenario, years, seed, map_fn=dmap, **kwargs)

@@ -1,36 +1,26 @@
 """The fast engine's stages: a unit of simulated years of one block (candidates, conditioned
-episodes, rows and totals) and :func:`accumulate_fast`, the driver (see :mod:`actuarial.fast`).
+episodes, rows and totals) and :func:`accumulate_fast`, the driver (see :mod:`actuarial.engines.fast`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..model import agg_fields
-from ..model import basic as basicmod
-from ..model import cii as ciimod
-from ..model import rng as rngmod
+from ...model import agg_fields
+from ...model import basic as basicmod
+from ...model import cii as ciimod
+from ...model import rng as rngmod
 from ..accumulations import Accumulations, Rows
-from ..model.claims import cost_scale, shock_matrix, year_factors
-from ..control import Control, grid_step, row_units
-from ..distributions import frequency_for
+from ...model.claims import cost_scale, shock_matrix, year_factors
+from ...control import Control, grid_step, row_units
+from ...distributions import frequency_for
 from ..driver import pass_floor, run_units
-from ..exact import population_cells, stream_mean, stream_prevalence
-from ..model.population import N_GROUPS, group_index
-from ..scenario import LOCATIONS, Scenario
+from ...exact import population_cells, stream_mean, stream_prevalence
+from ...model.population import N_GROUPS, group_index
+from ...scenario import LOCATIONS, Scenario
 from .sampler import draw_conditioned, draw_episodes, toward_cii
-from .tables import (
-    EXPECTED_FIELDS,
-    PROGRESS_PERSON_YEARS,
-    SHOCK_YEARS,
-    UNIT_PERSON_YEARS,
-    _draw,
-    _grid,
-    build_tables,
-    catastrophic_probabilities,
-    draw_outside,
-    table_severity,
-)
+from .tables import (EXPECTED_FIELDS, PROGRESS_PERSON_YEARS, SHOCK_YEARS, UNIT_PERSON_YEARS, _draw, _grid,
+                     build_tables, catastrophic_probabilities, draw_outside, table_severity)
 
 
 # --------------------------------------------------------------------------- simulated years
@@ -183,7 +173,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
 def accumulate_fast(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
                     contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
                     map_fn=None) -> Accumulations:
-    """The fast heavy pass: same arguments and output as :func:`actuarial.engine.accumulate`.
+    """The fast heavy pass: same arguments and output as :func:`actuarial.engines.engine.accumulate`.
 
     ``chunk_size`` is accepted for compatibility and ignored; ``progress`` shows a bar over the
     units of work (default: above PROGRESS_PERSON_YEARS). The units of work are runs of

@@ -1,6 +1,6 @@
 """The fast engine's tables: closed-form expectations per person-year, the proposal tables of each
 risk cell (unit pmfs and their folds), the catastrophic probabilities, and draws of who reaches the
-floor (see :mod:`actuarial.fast`).
+floor (see :mod:`actuarial.engines.fast`).
 """
 
 from __future__ import annotations
@@ -10,18 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import basic as basicmod
-from ..model.claims import YearFactors, compliant_share, cost_scale
-from ..distributions import severity_from_spec
-from ..exact import (
-    RiskCell,
-    compound_cells,
-    count_pmf,
-    episode_pmf,
-    stream_mean,
-    stream_prevalence,
-)
-from ..scenario import LEVELS, Scenario
+from ...model import basic as basicmod
+from ...model.claims import YearFactors, compliant_share, cost_scale
+from ...distributions import severity_from_spec
+from ...exact import RiskCell, compound_cells, count_pmf, episode_pmf, stream_mean, stream_prevalence
+from ...scenario import LEVELS, Scenario
 
 GRID_POINTS = 400
 """Grid units in the floor: step h = floor / GRID_POINTS (yuan)."""

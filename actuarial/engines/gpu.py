@@ -1,10 +1,10 @@
 """The brute-force engine on an array module (numpy or CuPy): many blocks of people per launch.
 
-Same model as :func:`actuarial.engine.simulate_block` — population, episode
+Same model as :func:`actuarial.engines.engine.simulate_block` — population, episode
 streams with prevalence, Poisson / negative-binomial counts, hospital levels,
 lognormal / gamma / spliced-Pareto severities, region cost factors, locations,
 basic insurance with its annual cap (最高支付限额), accumulation by location for
-in-scope streams — and the same output (:class:`actuarial.engine.Accumulations`),
+in-scope streams — and the same output (:class:`actuarial.engines.engine.Accumulations`),
 so :func:`actuarial.results.evaluate` works unchanged. Written only with ``xp``
 operations on whole arrays; loops run over streams, levels, years and rejection
 rounds, never over people.
@@ -36,22 +36,22 @@ from typing import Sequence
 
 import numpy as np
 
-from .model import basic as basicmod
-from .model import rng as rngmod
-from . import tables
-from .backend import CounterUniforms, bincount, derive_key, get_array_module, to_numpy, uniform
-from .backend import standard_gamma as backend_standard_gamma
+from ..model import basic as basicmod
+from ..model import rng as rngmod
+from .. import tables
+from ..backend import CounterUniforms, bincount, derive_key, get_array_module, to_numpy, uniform
+from ..backend import standard_gamma as backend_standard_gamma
 from .driver import pass_floor
-from .model.cii import episode_contribution
-from .model.claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors,
-                           shock_matrix, year_factors)
-from .distributions import severity_from_spec
-from .control import TOP, episode_units, grid_step, person_cells
-from .model import agg_fields
+from ..model.cii import episode_contribution
+from ..model.claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors,
+                            shock_matrix, year_factors)
+from ..distributions import severity_from_spec
+from ..control import TOP, episode_units, grid_step, person_cells
+from ..model import agg_fields
 from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
-from .exact import population_cells
-from .model.population import N_GROUPS, age_in_band, composition, group_index
-from .scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
+from ..exact import population_cells
+from ..model.population import N_GROUPS, age_in_band, composition, group_index
+from ..scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
 # Purposes of the draws of one episode stream (first counter of every draw's hash; rng.GPU_EPISODES).
 PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = (rngmod.GPU_EPISODES[k] for k in (
@@ -282,14 +282,14 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
 
 def simulate_block_xp(scenario: Scenario, seed: int, block: int, years: int, floor: float,
                       contract_year: int = 0, xp="numpy") -> BlockOutcome:
-    """One block, like :func:`actuarial.engine.simulate_block` (same numbers as in any batch)."""
+    """One block, like :func:`actuarial.engines.engine.simulate_block` (same numbers as in any batch)."""
     return simulate_blocks_xp(scenario, seed, [block], years, floor, contract_year, xp)[0]
 
 
 def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: float | None = None,
                    contract_year: int = 0, chunk_size: int | None = None, progress: bool | None = None,
                    map_fn: MapFn | None = None, xp: str = "auto", batch_blocks: int | None = None) -> Accumulations:
-    """The heavy pass on an array backend (see :func:`actuarial.engine.accumulate` for the arguments).
+    """The heavy pass on an array backend (see :func:`actuarial.engines.engine.accumulate` for the arguments).
 
     xp : "numpy", "cupy" or "auto" (CuPy when a GPU is usable, else numpy).
     batch_blocks : blocks of 65,536 people simulated together (default 128 on CuPy, 4 on numpy, or

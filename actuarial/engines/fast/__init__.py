@@ -5,7 +5,7 @@ utilisation age band, sex, scheme and region) this engine computes, from the
 exact grid distributions of :mod:`actuarial.exact`, how likely a person is to
 reach the accumulation floor, draws how many people of the cell are
 *candidates*, and simulates every episode only for them. The output is an
-:class:`actuarial.engine.Accumulations`, so :func:`actuarial.results.evaluate`
+:class:`actuarial.engines.engine.Accumulations`, so :func:`actuarial.results.evaluate`
 works unchanged; select it with ``accumulate(..., engine="fast")`` or
 ``simulate(..., engine="fast")``.
 
@@ -99,12 +99,5 @@ from __future__ import annotations
 # (conditioned episodes), stages (a unit of simulated years, and the driver).
 from .sampler import draw_conditioned, draw_episodes, toward_cii  # noqa: F401
 from .stages import accumulate_fast, simulate_years  # noqa: F401
-from .tables import (  # noqa: F401
-                     CellTables,
-                     build_tables,
-                     catastrophic_probabilities,
-                     draw_outside,
-                     expected_per_person,
-                     limited_mean,
-                     table_severity,
-)
+from .tables import (CellTables, build_tables, catastrophic_probabilities, draw_outside,  # noqa: F401
+                     expected_per_person, limited_mean, table_severity)

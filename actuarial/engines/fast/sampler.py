@@ -1,5 +1,5 @@
 """The fast engine's episode sampler: unconditioned draws, and episodes conditioned on the
-rounded amounts that made a person a candidate (rejection, then weight rows; see :mod:`actuarial.fast`).
+rounded amounts that made a person a candidate (rejection, then weight rows; see :mod:`actuarial.engines.fast`).
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import math
 
 import numpy as np
 
-from ..model import basic as basicmod
-from ..model import cii as ciimod
-from ..model.claims import compliant_cost, draw_costs, draw_levels, draw_locations
-from ..distributions import severity_from_spec
-from ..exact import cost_at_amount, episode_terms
-from ..scenario import LEVELS, Scenario
+from ...model import basic as basicmod
+from ...model import cii as ciimod
+from ...model.claims import compliant_cost, draw_costs, draw_levels, draw_locations
+from ...distributions import severity_from_spec
+from ...exact import cost_at_amount, episode_terms
+from ...scenario import LEVELS, Scenario
 from .tables import _folds, _unit_joint
 
 

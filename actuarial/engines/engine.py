@@ -24,22 +24,21 @@ from typing import Literal
 
 import numpy as np
 
-from .model import agg_fields
-from .model import basic as basicmod
-from .model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
-from .model import rng as rngmod
-from .model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
-from .model.cii import episode_contribution
-from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
+from ..model import agg_fields
+from ..model import basic as basicmod
+from ..model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
+from ..model import rng as rngmod
+from ..model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
+from ..model.cii import episode_contribution
+from ..crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
 from .driver import choose_engine, pass_floor
-from .control import grid_step, person_cells, row_units
-from .exact import population_cells
-from .model.population import N_GROUPS, PopulationBlock, population_block
-from .scenario import LOCATIONS, Scenario
+from ..control import grid_step, person_cells, row_units
+from ..exact import population_cells
+from ..model.population import N_GROUPS, PopulationBlock, population_block
+from ..scenario import LOCATIONS, Scenario
 # The heavy pass's output and the block driver live one level down, where every engine imports them
 # (fast and gpu import them from there, so the dispatch below does not import back into itself).
-from .accumulations import (Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks,  # noqa: F401
-                            run_blocks)
+from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
 
 
 
@@ -143,12 +142,12 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     chunk_size : people per unit of work (rounded to whole blocks); does not change the numbers.
     progress : show a progress bar (default: on a terminal, for more than 10^6 person-years).
     map_fn : how to map the block function over blocks (default: in this process, in order);
-        :mod:`actuarial.parallel` supplies a Dask one. Results are re-ordered by block.
+        :mod:`actuarial.engines.parallel` supplies a Dask one. Results are re-ordered by block.
     engine : "auto" (default) picks the fastest engine whose rules cover the scenario
-        (:func:`actuarial.driver.choose_engine`: "fast" where it is exact, else "brute") and records
+        (:func:`actuarial.engines.driver.choose_engine`: "fast" where it is exact, else "brute") and records
         the pick in ``Accumulations.engine``; "brute" simulates everyone; "fast"
-        (:mod:`actuarial.fast`) simulates in full only the people whose accumulation reaches the
-        floor (same output, other random numbers); "gpu" (:mod:`actuarial.gpu`) is the brute force
+        (:mod:`actuarial.engines.fast`) simulates in full only the people whose accumulation reaches the
+        floor (same output, other random numbers); "gpu" (:mod:`actuarial.engines.gpu`) is the brute force
         on an array backend, ``xp`` = "numpy", "cupy" or "auto" (CuPy when a GPU is usable), many
         blocks per launch (other random numbers).
     """

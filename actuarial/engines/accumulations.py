@@ -1,8 +1,8 @@
 """The heavy pass's output, shared by every engine: the rows and totals of :class:`Accumulations`,
 one block's :class:`BlockOutcome`, and the block driver that maps a block function over chunks.
 
-Engines (:mod:`actuarial.engine` brute force, :mod:`actuarial.fast`, :mod:`actuarial.gpu`) import
-these from here; :func:`actuarial.engine.accumulate` dispatches to them.
+Engines (:mod:`actuarial.engines.engine` brute force, :mod:`actuarial.engines.fast`, :mod:`actuarial.engines.gpu`) import
+these from here; :func:`actuarial.engines.engine.accumulate` dispatches to them.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .model import agg_fields
-from .model.claims import year_factors
-from .control import Control
+from ..model import agg_fields
+from ..model.claims import year_factors
+from ..control import Control
 from .driver import flatten, run_units
-from .exact import population_cells
-from .scenario import LOCATIONS, Scenario
+from ..exact import population_cells
+from ..scenario import LOCATIONS, Scenario
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ MapFn = Callable[[Callable[[int], BlockOutcome], Iterable[int]], Iterable[BlockO
 
 
 def run_blocks(fn, chunks, map_fn, scenario: Scenario, years: int, progress: bool | None, desc: str) -> list[BlockOutcome]:
-    """Block outcomes of ``fn`` mapped over ``chunks`` of blocks (:func:`actuarial.driver.run_units`), in
+    """Block outcomes of ``fn`` mapped over ``chunks`` of blocks (:func:`actuarial.engines.driver.run_units`), in
     block order; the bar counts each outcome's people (default: on above 10^6 person-years)."""
     show = progress if progress is not None else scenario.population.size * years > 1_000_000
     parts = run_units(fn, chunks, map_fn, total=scenario.population.size * years, show=show, desc=desc,
