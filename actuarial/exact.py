@@ -63,7 +63,7 @@ from .model.population import composition
 from .scenario import LEVELS, LOCATIONS, SCHEMES, CII, EpisodeStream, Scenario
 
 Rounding = Literal["nearest", "up", "down"]
-What = Literal["toward_cii", "oop_total"]
+What = Literal["toward_cii", "oop_total", "basic_paid"]
 
 
 # --------------------------------------------------------------------------- one episode
@@ -71,7 +71,8 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     """(a0, knot, a1): the episode amount is ``a0·min(X, knot) + a1·max(X − knot, 0)`` of the cost X (yuan).
 
     ``toward_cii`` is the contribution to the CII accumulation (before the basic annual cap);
-    ``oop_total`` the total out-of-pocket after basic insurance (non-compliant cost included).
+    ``oop_total`` the total out-of-pocket after basic insurance (non-compliant cost included);
+    ``basic_paid`` the basic fund's payment (before its annual cap).
     """
     basic = scenario.basic
     terms = basicmod.terms_for(basic, stream.setting, level)
@@ -80,6 +81,8 @@ def episode_terms(scenario: Scenario, stream: EpisodeStream, level: str, what: W
     knot = d / s if s > 0 else math.inf
     if what == "oop_total":
         return 1.0, knot, 1.0 - c * s
+    if what == "basic_paid":
+        return 0.0, knot, c * s
     return ciimod.episode_contribution_terms(scenario.cii, scenario.claims, s, d, c)  # the engines' rule
 
 

@@ -85,26 +85,8 @@ def basic_cap_bound(scenario: Scenario, factors: YearFactors = YearFactors()) ->
     # for that mass's excess, so the top is made generous below)
     size = 4 * n
 
-    def episode(stream, scale):
-        from .exact import amount_cdf
-        from .distributions import severity_from_spec
-        from .scenario import LEVELS
-
-        j = np.arange(n, dtype=float)
-        pmf = np.zeros(n)
-        total = sum(stream.level_mix.get(lvl, 0.0) for lvl in LEVELS)
-        for lvl in LEVELS:
-            w = stream.level_mix.get(lvl, 0.0)
-            if w <= 0:
-                continue
-            terms = scenario.basic.inpatient[lvl] if stream.setting == "inpatient" else scenario.basic.outpatient
-            s = scenario.claims.compliant_percent.get(lvl, 100.0) / 100
-            knot = terms.deductible / s if s > 0 else math.inf
-            cdf = amount_cdf(severity_from_spec(stream.severity[lvl]), scale, (0.0, knot, s * terms.coinsurance),
-                             j * step)  # rounded up: an upper bound on the payment
-            cdf[-1] = 1.0
-            pmf += w / total * np.diff(cdf, prepend=0.0)
-        return np.maximum(pmf, 0.0)
+    def episode(stream, scale):  # the basic payment, rounded up: an upper bound on it
+        return episode_pmf(scenario, stream, scale, step, n, what="basic_paid", rounding="up")
 
     cells = population_cells(scenario)
     risk = sorted({c for _, c, _ in cells}, key=lambda c: (c.band, c.female, c.scheme, c.region))
