@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .model import basic as basicmod
 from .model import cii as ciimod
 from .model import rng as rngmod
 from .engines.engine import person_year
@@ -112,8 +113,7 @@ def tabulate(scenario: Scenario, size: int = 131_072, years: int = 4, seed: int 
     sc = scenario.replace(**{"population.size": int(min(size, scenario.population.size))})
     nb = rngmod.n_blocks(sc.population.size)
     cii = sc.cii
-    streams = sc.claims.streams
-    inpatient_s = np.array([s.setting == "inpatient" for s in streams])
+    inpatient_s = basicmod.inpatient_streams(sc.claims)
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     keys = (["people", "admissions", "cost", "compliant", "basic_paid", "beneficiaries", "cii_paid", "beneficiary_cost"]
             + [f"{k}_{lvl}" for lvl in LEVELS for k in ("admissions", "cost")])

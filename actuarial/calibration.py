@@ -166,12 +166,12 @@ class InverseSolution:
     def plot(self, ax=None, points: int = 25):
         """Break-even premium (yuan per person-year, ± 1.96 SE) across the solver's bracket on the same
         draws, with the budget premium and the solution (and its CI) marked."""
-        import matplotlib.pyplot as plt
+        from .plots import _axes
 
         if self.design is None or self.bracket is None:
             raise ValueError("this solution carries no design to trace (build it with solve_deductible or "
                              "solve_tier_shift)")
-        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        ax = _axes(ax)
         xs = np.linspace(*self.bracket, points)
         est = [self.result.with_design(self.design(x)).break_even_premium() for x in xs]
         y = np.array([e.value for e in est])

@@ -327,6 +327,15 @@ class BidComparison:
                 "(yuan per insured person-year)")
         return head + self.brief().to_html(index=False, float_format=lambda v: f"{v:,.4g}")
 
+    def _bars(self, ax, metric: str, title: str):
+        """Bars of ``metric`` per bid with 95 % CIs on ``ax``."""
+        est = [o.metrics[metric] for o in self.outcomes]
+        x = np.arange(len(self.names))
+        ax.bar(x, [e.value for e in est], yerr=[Z95 * e.se for e in est], capsize=4, color="tab:blue")
+        ax.set_title(title)
+        ax.set_xticks(x, self.names, rotation=20, ha="right", fontsize=8)
+        return ax
+
     def plot(self, metric: str | None = None, ax=None, fig=None):
         """With ``metric`` or ``ax``: bars of one metric per bid (default fund outlay per capita) with
         95 % CIs, on ``ax``; returns the Axes. Otherwise the overview figure: bars (fund outlay, actual
@@ -335,24 +344,16 @@ class BidComparison:
         import matplotlib.pyplot as plt
 
         if metric is not None or ax is not None:
+            from .plots import _axes
+
             metric = metric or "fund_outlay_per_capita"
-            ax = ax or plt.subplots(figsize=(6, 3.5))[1]
-            est = [o.metrics[metric] for o in self.outcomes]
-            x = np.arange(len(self.names))
-            ax.bar(x, [e.value for e in est], yerr=[Z95 * e.se for e in est], capsize=4, color="tab:blue")
-            ax.set_xticks(x, self.names, rotation=20, ha="right", fontsize=8)
-            ax.set_title(metric)
-            return ax
+            return self._bars(_axes(ax), metric, metric)
         fig = fig or plt.figure(figsize=(13, 4.5))
         axes = fig.subplots(1, 3)
         labels = self.names
         x = np.arange(len(labels))
-        for ax, metric, title in ((axes[0], "fund_outlay_per_capita", "fund outlay (yuan per capita)"),
-                                  (axes[1], "actual_payment_ratio", "actual payment ratio")):
-            est = [o.metrics[metric] for o in self.outcomes]
-            ax.bar(x, [e.value for e in est], yerr=[Z95 * e.se for e in est], capsize=4, color="tab:blue")
-            ax.set_title(title)
-            ax.set_xticks(x, labels, rotation=20, ha="right", fontsize=8)
+        self._bars(axes[0], "fund_outlay_per_capita", "fund outlay (yuan per capita)")
+        self._bars(axes[1], "actual_payment_ratio", "actual payment ratio")
         per_year = [o.settlement.insurer_result / o.result.yearly("people") for o in self.outcomes]
         axes[2].boxplot(per_year, whis=(5, 95))
         axes[2].axhline(0, color="grey", lw=0.8)

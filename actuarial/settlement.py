@@ -172,13 +172,13 @@ class Settlement:
     def to_dict(self) -> dict:
         return {name: est.to_dict() for name, est in self.metrics().items()}
 
-    def plot(self, ax=None, bins: int = 30):
+    def plot(self, ax=None, bins: int | None = None):
         """Histogram of the insurer's result per simulated year (yuan), with 0 and the mean marked."""
-        import matplotlib.pyplot as plt
+        from .plots import _axes, _bins
 
-        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        ax = _axes(ax)
         result = np.asarray(self.insurer_result, float).ravel()
-        ax.hist(result, bins=bins, color="C0", alpha=0.8)
+        ax.hist(result, bins=bins or _bins(result), color="C0", alpha=0.8)
         ax.axvline(0.0, color="C3", lw=1, label="break-even")
         ax.axvline(result.mean(), color="k", ls="--", lw=1, label=f"mean {result.mean():,.0f}")
         ax.set_xlabel("insurer result per simulated year (yuan)")

@@ -71,10 +71,10 @@ class SweepResult:
             return self.plot_tornado(metric, ax=ax)
         if len(names) == 2:
             return self.plot_heatmap(names[0], names[1], metric, ax=ax)
-        import matplotlib.pyplot as plt
+        from ..plots import _axes
 
         metric = self._metric(metric)
-        ax = ax or plt.subplots(figsize=(6, 3.5))[1]
+        ax = _axes(ax)
         t = self.table[self.table.metric == metric].sort_values(names[0])
         ax.errorbar(t[names[0]], t["estimate"], yerr=1.96 * t["se"], fmt="o", ms=3, capsize=2)
         ax.set_xlabel(names[0])
