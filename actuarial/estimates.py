@@ -2,7 +2,7 @@
 
 :class:`Estimate` (value, SE, 95 % CI), the ratio estimator over independent replication units
 with its delta-method SE, means and probabilities over units, and a distribution-free quantile
-CI. :mod:`actuarial.results` and every module reporting an estimate import them from here.
+CI. :mod:`actuarial.results.simulation` and every module reporting an estimate import them from here.
 """
 
 from __future__ import annotations

@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from actuarial import load_scenario  # noqa: E402
 from actuarial.engines.engine import accumulate  # noqa: E402
-from actuarial.results import Z95, evaluate, ratio_estimate  # noqa: E402
+from actuarial.results.simulation import Z95, evaluate, ratio_estimate  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, Scenario  # noqa: E402
-from actuarial import tables  # noqa: E402
+from actuarial.config import tables  # noqa: E402
 from actuarial.backend import BackendError, get_array_module  # noqa: E402
 
 GUIDELINE = ROOT / "scenarios" / "provincial_guideline.toml"
@@ -163,7 +163,7 @@ def sweep_throughput(args) -> None:
         kind = "processes" if processes else "threads"
         t0 = time.perf_counter()
         with DaskMap(workers=args.workers, processes=processes) as dmap:
-            dmap.client.run(importlib.import_module, "actuarial.results")  # workers' imports count as start-up
+            dmap.client.run(importlib.import_module, "actuarial.results.simulation")  # workers' imports count as start-up
             start = time.perf_counter() - t0
             t1 = time.perf_counter()
             par = run_sweep(sw, map_fn=dmap, progress=False)

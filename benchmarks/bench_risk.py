@@ -5,7 +5,7 @@ Latin-hypercube sweep, against the fast engine's simulated years.
     PYTHONPATH=. python benchmarks/bench_risk.py --sweep-points 1000 --workers 2   # the full sweep
 
 The city is the provincial guideline at 5,000,000 insured with the basic annual cap lifted (1e9 yuan):
-the one rule of the bundled scenario the exact method does not follow (see ``actuarial.pool``).
+the one rule of the bundled scenario the exact method does not follow (see ``actuarial.exact.pool``).
 
 1. Full risk summary (mean, sd, 5 quantiles, 5 TVaRs, exceedances, settlement, three premiums), in
    process, without shocks and with frequency/severity shocks of sd 0.1/0.1.
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from actuarial import load_scenario, simulate  # noqa: E402
-from actuarial.risk import risk_view  # noqa: E402
+from actuarial.contract.risk import risk_view  # noqa: E402
 from actuarial.sweep import Parameter, Sweep, run_sweep  # noqa: E402
 
 Z95 = 1.959963984540054

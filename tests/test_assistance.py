@@ -7,10 +7,12 @@ import pytest
 
 from actuarial.model import cii as ciimod
 from actuarial import simulate
-from actuarial.assistance import assistance_benefit, assistance_engine, assistance_floor, metrics, rows_complete
+from actuarial.model.assistance import (assistance_benefit, assistance_engine, assistance_floor, metrics,
+                                               rows_complete)
 from actuarial.cli import main
-from actuarial.exact import cell_distribution, population_cells
-from actuarial.rules_schema import MedicalAssistance
+from actuarial.exact.compound import cell_distribution
+from actuarial.model.cells import population_cells
+from actuarial.scenario.rules import MedicalAssistance
 from actuarial.scenario import ScenarioError
 
 from test_exact import design

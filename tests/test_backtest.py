@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from actuarial import load_scenario
-from actuarial.backtest import PUBLISHED, backtest, tabulate, to_frame
+from actuarial.fitting.backtest import PUBLISHED, backtest, tabulate, to_frame
 from actuarial.cli import main
-from actuarial.results import simulate
+from actuarial.results.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTY = ROOT / "scenarios" / "default_county.toml"

@@ -18,7 +18,7 @@ from actuarial.model.cii import benefit
 from actuarial.model.claims import simulate_episodes, year_factors
 from actuarial.engines.engine import AGG_FIELDS, accumulate, simulate_block
 from actuarial.model.population import population_block
-from actuarial.results import evaluate
+from actuarial.results.simulation import evaluate
 from actuarial.scenario import LEVELS, LOCATIONS, Basic, BasicLevel
 
 TERMS = Basic(inpatient={"primary": BasicLevel(deductible=200, coinsurance_percent=90),

@@ -14,8 +14,8 @@ import pytest
 matplotlib.use("Agg")
 
 from actuarial import cli  # noqa: E402
-from actuarial.compare import CRITERIA, compare_bids  # noqa: E402
-from actuarial.report import Report  # noqa: E402
+from actuarial.contract.bids import CRITERIA, compare_bids  # noqa: E402
+from actuarial.report.page import Report  # noqa: E402
 
 BIDS = sorted(str(p) for p in Path("scenarios/bids/provincial").glob("*.toml"))
 ARGS = ["--size", "20000", "--years", "10", "--seed", "11", "--no-progress"]
@@ -66,8 +66,8 @@ def test_cli_lang_is_checked(tmp_path, capsys):
 def test_charts_carry_chinese_labels(cmp):
     from matplotlib import font_manager
 
-    from actuarial.bidreport import claims_chart
-    from actuarial.display import cjk_font
+    from actuarial.report.bids import claims_chart
+    from actuarial.report.display import cjk_font
 
     if cjk_font() is None:
         with pytest.warns(UserWarning, match="fonts-noto-cjk"):
@@ -150,8 +150,8 @@ def test_bid_terms_table_and_sorting(browser, page_file, cmp):
 
 
 def test_lang_zh_page_and_chart_text(browser, cmp, tmp_path):
-    from actuarial.bidreport import add_bid_report
-    from actuarial.display import cjk_font
+    from actuarial.report.bids import add_bid_report
+    from actuarial.report.display import cjk_font
 
     out = tmp_path / "zh.html"
     add_bid_report(Report("评标报告", "Bid report", lang="zh"), cmp, robust=None).save(out)

@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from actuarial import bidstats as bs
-from actuarial.compliance import surplus_kept_cap
-from actuarial.compare import CRITERIA, compare_bids
-from actuarial.display import label, per_10k, percent, pm, yuan
+from actuarial.report import bid_stats as bs
+from actuarial.results.compliance import surplus_kept_cap
+from actuarial.contract.bids import CRITERIA, compare_bids
+from actuarial.report.display import label, per_10k, percent, pm, yuan
 from actuarial.scenario import Contract
 
 BIDS = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "scenarios/bids/provincial").glob("*.toml"))
@@ -126,7 +126,7 @@ def test_display_formats():
 
 
 def test_annotated_fields_cite_the_scenario_file():
-    from actuarial.bidreport import annotated_fields
+    from actuarial.report.bids import annotated_fields
 
     t = annotated_fields("scenarios/provincial_guideline.toml").set_index("field")
     assert t.loc["cii.deductible", "value"] == "8000" and "line 177" in t.loc["cii.deductible", "note"]

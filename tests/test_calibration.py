@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, calibrate_premium, evaluate, shift_tiers, solve_deductible, solve_tier_shift
-from actuarial.results import Estimate, quantile_ci, ratio_estimate
+from actuarial.results.simulation import Estimate, quantile_ci, ratio_estimate
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_metrics_are_consistent(small_result):
     assert m["premium_per_capita"] == pytest.approx(33.0)
     claims = r.yearly("claims").sum() / r.yearly("people").sum()
     assert r.ratio("claims", "people", controlled=False).value == pytest.approx(claims)
-    # The headline uses the control variate (actuarial.control): Σ(Y − X) + ΣE[X] over the people.
+    # The headline uses the control variate (actuarial.exact.control): Σ(Y − X) + ΣE[X] over the people.
     controlled = (claims * r.yearly("people").sum() - r.yearly("control").sum() + r.yearly("control_expected").sum()) \
         / r.yearly("people").sum()
     assert m["claims_per_capita"].value == pytest.approx(controlled)

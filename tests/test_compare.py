@@ -9,10 +9,10 @@ import pytest
 
 from actuarial import accumulate, evaluate, load_scenario
 from actuarial.cli import main
-from actuarial.compare import CRITERIA, Bid, BidComparison, BidOutcome, compare_bids, load_bid
-from actuarial.results import Estimate
+from actuarial.contract.bids import CRITERIA, Bid, BidComparison, BidOutcome, compare_bids, load_bid
+from actuarial.results.simulation import Estimate
 from actuarial.scenario import ScenarioError
-from actuarial.settlement import settle
+from actuarial.contract.settlement import settle
 
 BIDS = sorted(Path("scenarios/bids/provincial").resolve().glob("*.toml"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,7 +177,7 @@ def test_cli_compare_writes_json_csv_png_and_never_overwrites(tmp_path, capsys):
 def test_reweighted_rescores_without_resimulating():
     from pathlib import Path
 
-    from actuarial.compare import compare_bids
+    from actuarial.contract.bids import compare_bids
 
     cmp = compare_bids(sorted(Path("scenarios/bids/provincial").glob("*.toml")), years=3, seed=2, size=20_000)
     fund_first = cmp.reweighted({"fund_outlay_per_capita": 1})
@@ -194,7 +194,7 @@ def test_bids_differing_in_heavy_fields_are_priced_on_their_own_pass():
     """A bid that changes what the heavy pass reads (scope, basic deductible counted, catastrophic threshold)
     gets its own pass with the same seed: its figures equal a direct simulation, whatever the file order."""
     from actuarial import simulate
-    from actuarial.compare import Bid
+    from actuarial.contract.bids import Bid
 
     base = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 30_000})
     bids = [Bid("plain", base),

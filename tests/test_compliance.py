@@ -1,4 +1,4 @@
-"""Legal floors and ceilings (actuarial.compliance): each check passes and fails where the texts say."""
+"""Legal floors and ceilings (actuarial.results.compliance): each check passes and fails where the texts say."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 
 from actuarial import load_scenario, simulate
 from actuarial.cli import main
-from actuarial.compare import compare_bids, load_bid
-from actuarial.compliance import COLUMNS, compliance, describe_failures, premium_share_of_basic_funding, surplus_kept_cap
+from actuarial.contract.bids import compare_bids, load_bid
+from actuarial.results.compliance import (COLUMNS, compliance, describe_failures,
+                                                 premium_share_of_basic_funding, surplus_kept_cap)
 from actuarial.scenario import Contract
 
 SMALL = {"population.size": 20_000}

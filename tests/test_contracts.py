@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from actuarial import evaluate, load_scenario
-from actuarial.contracts import reprice, run_contract
+from actuarial.contract.multiyear import reprice, run_contract
 from actuarial.engines.engine import accumulate
 from actuarial.scenario import Contract, ScenarioError
 
@@ -139,7 +139,7 @@ def test_policy_change_to_scope_is_simulated_not_ignored():
     """Widening the disease scope mid-contract changes which episodes count: the year is simulated with the
     new scope (same draws), and the extra claims are the policy loss."""
     from actuarial import accumulate, evaluate, load_scenario
-    from actuarial.contracts import run_contract
+    from actuarial.contract.multiyear import run_contract
 
     sc = load_scenario("scenarios/daqing_2015_ncms.toml").replace(**{"population.size": 30_000})
     wider = list(sc.cii.scope) + ["general"]  # general admissions reach the deductible in any year; mental illness may not
@@ -158,7 +158,7 @@ def test_policy_change_to_scope_is_simulated_not_ignored():
 
 def test_fast_engine_refuses_unpaired_policy_loss():
     from actuarial import load_scenario
-    from actuarial.contracts import run_contract
+    from actuarial.contract.multiyear import run_contract
 
     sc = load_scenario("scenarios/daqing_2015_ncms.toml").replace(**{"population.size": 20_000})
     changed = sc.replace(**{"contract.policy_changes": [

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from actuarial import load_scenario, simulate
-from actuarial import control as controlmod
+from actuarial.exact import control as controlmod
 from actuarial.model.claims import YearFactors
 from actuarial.engines.engine import Rows
-from actuarial.exact import cell_distribution, expected_cii, population_cells
+from actuarial.exact.compound import cell_distribution, expected_cii
+from actuarial.model.cells import population_cells
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_exact import STREAMS_SCOPE, design  # noqa: E402
@@ -96,7 +97,7 @@ def test_a_mismatched_rounding_is_caught(monkeypatch):
     check above must see it (so it can fail)."""
     sc = design(streams=STREAMS_SCOPE, population={"size": 400_000},
                 cii={"deductible": 8000, "cap": 60_000, "tiers": [{"above": 0, "rate_percent": 60}]})
-    monkeypatch.setattr("actuarial.control.episode_units",
+    monkeypatch.setattr("actuarial.exact.control.episode_units",
                         lambda amount, step: np.minimum(np.ceil(np.maximum(amount, 0.0) / step), controlmod.TOP))
     with pytest.raises(AssertionError):
         against_exact(sc, years=4, seed=3)

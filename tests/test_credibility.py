@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from actuarial import load_scenario
-from actuarial.contracts import run_contract
-from actuarial.credibility import buhlmann_straub, experience_credibility
+from actuarial.contract.multiyear import run_contract
+from actuarial.fitting.credibility import buhlmann_straub, experience_credibility
 
 
 def test_hand_worked_two_pools():

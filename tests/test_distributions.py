@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from actuarial.distributions import Gamma, LogNormal, NegativeBinomial, Poisson, SplicedPareto
+from actuarial.config.distributions import Gamma, LogNormal, NegativeBinomial, Poisson, SplicedPareto
 
 
 @pytest.mark.parametrize("dist", [LogNormal(13000, 1.4), Gamma(5000, 0.8), SplicedPareto(10500, 1.2, 60_000, 2.7)])

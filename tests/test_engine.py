@@ -10,7 +10,7 @@ from actuarial.engines.engine import AGG_FIELDS
 from actuarial.model import rng as rngmod
 from actuarial.model.basic import episode_payments
 from actuarial.model.claims import person_mean_episodes, simulate_episodes, year_factors
-from actuarial.distributions import LogNormal
+from actuarial.config.distributions import LogNormal
 from actuarial.model.population import population_block
 
 

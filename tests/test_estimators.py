@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from actuarial import simulate
-from actuarial.exact import expected_cii
-from actuarial.results import ratio_estimate
+from actuarial.exact.compound import expected_cii
+from actuarial.results.simulation import ratio_estimate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_exact import DESIGNS  # noqa: E402

@@ -7,9 +7,9 @@ import pytest
 from scipy import stats
 
 from actuarial import simulate, validate_scenario
-from actuarial.distributions import LogNormal
-from actuarial.exact import (RiskCell, amount_cdf, cell_distribution, compound, count_pmf, episode_pmf,
-                             episode_terms, expected_cii, population_cells)
+from actuarial.config.distributions import LogNormal
+from actuarial.exact.compound import amount_cdf, cell_distribution, compound, count_pmf, episode_pmf, episode_terms, expected_cii
+from actuarial.model.cells import RiskCell, population_cells
 
 OLD_MEN = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band (70-79)
 

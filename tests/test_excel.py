@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from actuarial import cli
-from actuarial.excel import column_unit, with_units, write_workbook
+from actuarial.report.excel import column_unit, with_units, write_workbook
 
 BIDS = sorted(str(p) for p in Path("scenarios/bids/provincial").glob("*.toml"))
 SMALL = ["--size", "20000", "--years", "4", "--seed", "5", "--no-progress"]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, load_scenario, simulate
-from actuarial.exact import expected_cii
+from actuarial.exact.compound import expected_cii
 from actuarial.engines.fast import build_tables, draw_outside, limited_mean
 from actuarial.model.claims import YearFactors
-from actuarial.distributions import Gamma, LogNormal, SplicedPareto
+from actuarial.config.distributions import Gamma, LogNormal, SplicedPareto
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_exact import DESIGNS, STREAMS_SCOPE, design  # noqa: E402
@@ -109,7 +109,7 @@ def test_several_streams_prevalence_and_frailty_are_exact():
 def test_proposal_tables_cover_the_count_law():
     """P(n in E)·T + P(R) ≥ P(A ≥ floor); the sampler for R never returns a vector inside E."""
     sc = design(streams=STREAMS_SCOPE, cii={"deductible": 8000, "tiers": [{"above": 0, "rate_percent": 70}]})
-    from actuarial.exact import population_cells
+    from actuarial.model.cells import population_cells
 
     cell = population_cells(sc)[0][1]
     tab = build_tables(sc, cell, YearFactors(), 8000.0)

@@ -18,7 +18,7 @@ from actuarial import simulate, validate_scenario
 from actuarial.model import basic as basicmod
 from actuarial.model import cii as ciimod
 from actuarial.model.claims import simulate_episodes
-from actuarial.exact import expected_cii
+from actuarial.exact.compound import expected_cii
 from actuarial.model.population import generate_population
 from actuarial.scenario import CII, LOCATIONS, Claims, ScenarioError
 
@@ -210,7 +210,7 @@ def test_bad_bc_base_value_is_one_line():
 def test_benefit_bands_follow_the_excess():
     """plots.benefit_by_band_table puts a person-year in the band whose rate the benefit pays, with the
     bands on each person's excess over their own deductible (poor and non-poor)."""
-    from actuarial import plots
+    from actuarial.results import plots
 
     sc = design(population={"size": 20_000})
     r = simulate(sc, years=2, seed=3, progress=False)

@@ -118,7 +118,7 @@ def test_gamma_mean_and_variance(xp, shape):
 
 
 def test_spliced_pareto_tail_and_categorical(xp):
-    from actuarial.distributions import SplicedPareto
+    from actuarial.config.distributions import SplicedPareto
     from actuarial.scenario import SplicedParetoSpec
 
     spec = SplicedParetoSpec(family="spliced_pareto", mean=10_000, cv=1.2, threshold=40_000, alpha=2.5)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from actuarial import load_scenario, simulate
-from actuarial.grouped import GroupedDataError, build_grouped_scenario, fit_grouped, read_bands
+from actuarial.fitting.grouped import GroupedDataError, build_grouped_scenario, fit_grouped, read_bands
 
 DATA = Path(__file__).resolve().parent / "data"
 BANDS, ENROL = DATA / "grouped_bands.csv", DATA / "grouped_enrolment.csv"

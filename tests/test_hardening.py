@@ -171,7 +171,7 @@ def test_conservation_tolerance_is_relative_and_the_error_named():
 
 # ------------------------------------------------------------------ 5: CIs of probabilities and counts
 def test_probability_and_count_intervals_stay_in_range():
-    from actuarial.results import prob_estimate
+    from actuarial.results.simulation import prob_estimate
 
     lo, hi = prob_estimate(np.zeros(10, bool)).ci95
     assert lo == 0.0 and hi <= 1.0
@@ -227,7 +227,7 @@ def test_closed_scheduler_port_is_refused_quickly(capsys):
 
 # ------------------------------------------------------------------ 16: bids independent of the others
 def test_a_bids_figures_do_not_depend_on_the_other_bids():
-    from actuarial.compare import Bid, compare_bids
+    from actuarial.contract.bids import Bid, compare_bids
 
     base = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 20_000})
     a = Bid("A", base)

@@ -10,11 +10,11 @@ from scipy import stats
 from actuarial import load_scenario
 from actuarial.cli import main
 from actuarial.engines.engine import AGG_FIELDS, accumulate
-from actuarial.households import LAYERS, catastrophic, person_outcomes, synthesise, threshold
-from actuarial.income import per_capita_income
+from actuarial.results.households import LAYERS, catastrophic, person_outcomes, synthesise, threshold
+from actuarial.config.income import per_capita_income
 from actuarial.model.population import population_block
-from actuarial.results import evaluate
-from actuarial.rules_schema import HOUSEHOLD_SIZE_SHARES_2010, Households
+from actuarial.results.simulation import evaluate
+from actuarial.scenario.rules import HOUSEHOLD_SIZE_SHARES_2010, Households
 from actuarial.scenario import ScenarioError
 
 NATIONAL = "scenarios/national_2019_residents.toml"

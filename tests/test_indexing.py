@@ -7,10 +7,11 @@ import pytest
 from actuarial import load_scenario, validate_scenario
 from actuarial.model.claims import YearFactors
 from actuarial.cli import main
-from actuarial.contracts import run_contract
-from actuarial.exact import expected_cii
-from actuarial.income import BASIC_FUNDING_MINIMUM, DISPOSABLE_INCOME, basic_funding, per_capita_income
-from actuarial.indexing import for_contract_year
+from actuarial.contract.multiyear import run_contract
+from actuarial.exact.compound import expected_cii
+from actuarial.config.income import (BASIC_FUNDING_MINIMUM, DISPOSABLE_INCOME, basic_funding,
+                                            per_capita_income)
+from actuarial.scenario.indexing import for_contract_year
 from actuarial.scenario import ScenarioError
 
 from test_exact import OLD_MEN
@@ -168,7 +169,7 @@ def test_indexed_assistance_deductible_needs_the_section():
 def test_a_dumped_scenario_validates_again_and_a_bid_overrides_the_index(tmp_path):
     sc = load_scenario(NATIONAL)
     assert validate_scenario(sc.model_dump(mode="python")) == sc  # both forms present and agreeing
-    from actuarial.compare import load_bid
+    from actuarial.contract.bids import load_bid
 
     bid = tmp_path / "bid.toml"
     bid.write_text(f'[bid]\nname = "lower deductible"\nbase = "{(Path(NATIONAL).resolve())}"\n'

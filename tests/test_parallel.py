@@ -6,7 +6,7 @@ import pytest
 from actuarial import load_scenario
 from actuarial.engines.engine import accumulate
 from actuarial.engines.parallel import DaskMap
-from actuarial.results import simulate
+from actuarial.results.simulation import simulate
 from actuarial.model.rng import BLOCK_SIZE
 
 SIZE = 3 * BLOCK_SIZE - 1000  # three blocks, the last one short
@@ -46,7 +46,7 @@ def test_processes_match_serial(scenario, serial):
 
 
 def test_simulate_convenience(scenario, serial):
-    from actuarial.results import evaluate
+    from actuarial.results.simulation import evaluate
 
     res = simulate(scenario, years=2, seed=7, workers=2, processes=False, progress=False)
     ref = evaluate(serial)

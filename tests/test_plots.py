@@ -7,7 +7,7 @@ import pytest
 matplotlib.use("Agg")
 
 from actuarial import accumulate, calibrate_premium, evaluate  # noqa: E402
-from actuarial import plots  # noqa: E402
+from actuarial.results import plots  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actuarial import load_scenario
-from actuarial.pools import pool_scenarios, pool_seed, pool_sizes, settle_pools, settle_scenario
+from actuarial.contract.pools import pool_scenarios, pool_seed, pool_sizes, settle_pools, settle_scenario
 from actuarial.scenario import Contract, ScenarioError
-from actuarial.settlement import CENT, settle
+from actuarial.contract.settlement import CENT, settle
 
 money = st.floats(1.0, 1e7, allow_nan=False, allow_infinity=False)
 

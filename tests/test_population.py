@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from actuarial import generate_population, tables
+from actuarial import generate_population
+from actuarial.config import tables
 from actuarial.engines.gpu import _population
 from actuarial.model.population import composition, group_index
 from actuarial.scenario import SCHEMES

@@ -5,9 +5,9 @@ import pytest
 
 from actuarial import load_scenario
 from actuarial.model.claims import YearFactors
-from actuarial.contracts import run_contract
-from actuarial.exact import expected_cii
-from actuarial.projection import scenario_for_year, shift_ages
+from actuarial.contract.multiyear import run_contract
+from actuarial.exact.compound import expected_cii
+from actuarial.contract.projection import scenario_for_year, shift_ages
 from actuarial.scenario import ScenarioError
 
 from test_indexing import indexed_design

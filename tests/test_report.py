@@ -13,7 +13,7 @@ import pytest
 matplotlib.use("Agg")
 
 from actuarial import cli  # noqa: E402
-from actuarial.report import Report, format_number, scenario_report  # noqa: E402
+from actuarial.report.page import Report, format_number, scenario_report  # noqa: E402
 
 TITLE_EN = "Critical illness insurance actuarial report"
 
@@ -38,7 +38,7 @@ def test_report_is_self_contained_with_the_expected_sections(html):
 
 def test_calibrated_premium_shown_matches_the_calibration(qinzhou):
     from actuarial import calibrate_premium, simulate
-    from actuarial.report import add_scenario
+    from actuarial.report.page import add_scenario
 
     res = simulate(qinzhou.replace(**{"population.size": 20_000}), years=3, seed=2)
     cal = calibrate_premium(res)
@@ -120,7 +120,7 @@ def test_report_renders_in_headless_chromium(html, tmp_path):
 
 def test_fit_section_is_aggregate_only():
     from actuarial.fitting import fit_experience
-    from actuarial.report import add_fit
+    from actuarial.report.page import add_fit
 
     fit = fit_experience("tests/data/claims.csv", "tests/data/enrolment.csv")
     page = add_fit(Report("经验", "Experience"), fit).to_html()

@@ -15,13 +15,13 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from actuarial import calibrate_premium, load_scenario, simulate  # noqa: E402
-from actuarial.calibration import solve_deductible  # noqa: E402
+from actuarial.results.calibration import solve_deductible  # noqa: E402
 from actuarial.cli import _jsonable  # noqa: E402
-from actuarial.compare import compare_bids  # noqa: E402
-from actuarial.contracts import run_contract  # noqa: E402
+from actuarial.contract.bids import compare_bids  # noqa: E402
+from actuarial.contract.multiyear import run_contract  # noqa: E402
 from actuarial.fitting import fit_experience  # noqa: E402
-from actuarial.risk import risk_view  # noqa: E402
-from actuarial.settlement import settle  # noqa: E402
+from actuarial.contract.risk import risk_view  # noqa: E402
+from actuarial.contract.settlement import settle  # noqa: E402
 from actuarial.sweep import Parameter, Sweep, run_sweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,13 +11,13 @@ from scipy import stats
 
 from actuarial import load_scenario, simulate, validate_scenario
 from actuarial.cli import main
-from actuarial.exact import expected_cii
-from actuarial.pool import (cell_counts, conditional_pool, drawn_counts, exact_limits, lattice_pmfs,
-                            person_benefits)
-from actuarial.pool_shocks import pool_distribution
-from actuarial.results import quantile_ci
-from actuarial.exact_engine import bid_metrics
-from actuarial.risk import break_even_premiums, risk_view
+from actuarial.exact.compound import expected_cii
+from actuarial.exact.pool import (cell_counts, conditional_pool, drawn_counts, exact_limits, lattice_pmfs,
+                                         person_benefits)
+from actuarial.exact.shocks import pool_distribution
+from actuarial.results.simulation import quantile_ci
+from actuarial.contract.exact_engine import bid_metrics
+from actuarial.contract.risk import break_even_premiums, risk_view
 
 OLD_MEN = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band
 Z = 4.0  # |z| allowed for a Monte Carlo comparison (fixed seeds: a failure is a real disagreement)
@@ -137,7 +137,7 @@ def test_exact_agrees_with_the_fast_engine_on_designed_cells():
     assert view.premium_per_capita == pytest.approx(res.premium_per_capita())
     _agree(view, per_year)
     # settlement flows: the same settle() on each simulated year
-    from actuarial.settlement import settle
+    from actuarial.contract.settlement import settle
 
     s = settle(sc.contract, res.yearly("premium"), res.yearly("claims"))
     flows = view.metrics()["settlement"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from actuarial import load_scenario, simulate
-from actuarial.calibration import calibrate_premium
+from actuarial.results.calibration import calibrate_premium
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -40,7 +40,7 @@ def test_scenario_simulates_with_a_meaningful_se(name):
     """Each file simulates at 10^5 insured with a loss ratio known to within a few percent of itself.
 
     No range is imposed on the loss ratio itself: the claims inputs come from published statistics
-    (actuarial/tables.py), so a scenario may show a loss or a large surplus; actuarial.backtest sets
+    (actuarial/config/tables.py), so a scenario may show a loss or a large surplus; actuarial.fitting.backtest sets
     its outputs beside published figures instead.
     """
     sc = load_scenario(SCENARIOS / name).replace(**{"population.size": 100_000})

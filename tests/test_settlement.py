@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actuarial.scenario import Band, Contract, ScenarioError, load_scenario, validate_scenario
-from actuarial.settlement import CENT, corridor_split, mean_estimate, settle
+from actuarial.contract.settlement import CENT, corridor_split, mean_estimate, settle
 
 P = 1_000_000.0
 

@@ -8,9 +8,9 @@ import pytest
 from scipy import integrate, stats
 
 from actuarial import load_scenario
-from actuarial.distributions import Gamma, LogNormal, Severity, SplicedPareto
+from actuarial.config.distributions import Gamma, LogNormal, Severity, SplicedPareto
 from actuarial.scenario import ScenarioError
-from actuarial.severities import Histogram, ScipySeverity
+from actuarial.config.severities import Histogram, ScipySeverity
 
 Q = np.array([1e-6, 0.01, 0.3, 0.5, 0.9, 0.999])
 
@@ -110,7 +110,7 @@ def test_new_families_load_from_a_scenario_file(tmp_path):
                                                "params": {"c": 0.9, "scale": 14000}},
         "claims.streams.0.severity.secondary": {"family": "histogram", "edges": [0, 2000, 8000, 40000],
                                                 "probabilities": [0.3, 0.5, 0.2]}})
-    from actuarial.distributions import severity_from_spec
+    from actuarial.config.distributions import severity_from_spec
 
     assert isinstance(severity_from_spec(sc.claims.streams[0].severity["tertiary"]), ScipySeverity)
     assert isinstance(severity_from_spec(sc.claims.streams[0].severity["secondary"]), Histogram)

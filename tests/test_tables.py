@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actuarial import tables
+from actuarial.config import tables
 from actuarial.scenario import Claims, default_streams
 
 

@@ -50,21 +50,21 @@ def _headline(res) -> str:
 
 
 def cmd_run(args) -> int:
-    from ..results import simulate
+    from ..results.simulation import simulate
 
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
-        from ..assistance import assistance_engine, assistance_floor
+        from ..model.assistance import assistance_engine, assistance_floor
 
-        floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.assistance)
+        floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.model.assistance)
         kw["engine"] = assistance_engine(sc, kw["engine"])
         res = simulate(sc, args.years, args.seed, **kw, **({} if floor is None else {"floor": floor}))
     payload = res.to_dict()
     if sc.households is not None:  # household catastrophic expenditure: its own pass over everyone
-        from ..households import catastrophic
+        from ..results.households import catastrophic
 
         payload.update(catastrophic(sc, args.years, args.seed, progress=kw["progress"]).to_dict())
-    from ..compliance import describe_failures
+    from ..results.compliance import describe_failures
 
     checks = res.compliance()
     failed = describe_failures(checks)
@@ -94,7 +94,7 @@ def check_calibrate_options(args) -> None:
 
 
 def cmd_calibrate(args) -> int:
-    from ..calibration import calibrate_premium, solve_deductible, solve_tier_shift
+    from ..results.calibration import calibrate_premium, solve_deductible, solve_tier_shift
 
     check_calibrate_options(args)
     sc = scenario_from_args(args)
@@ -105,7 +105,7 @@ def cmd_calibrate(args) -> int:
             sol = solve_tier_shift(sc, args.premium, args.years, args.seed, **kw)
         else:
             sol = None
-            if args.target != "break_even":  # the exact risk view where it applies (actuarial.risk)
+            if args.target != "break_even":  # the exact risk view where it applies (actuarial.contract.risk)
                 from .risk import calibrate_command
 
                 status = calibrate_command(args, sc, kw)

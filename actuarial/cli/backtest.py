@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..backtest import backtest, to_frame
+from ..fitting.backtest import backtest, to_frame
 from ..scenario import load_scenario
 
 

@@ -76,9 +76,9 @@ def write_output(path: str | Path, content, option: str) -> Path:
 
 def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, headline: str = "", inputs=None) -> None:
     """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout;
-    ``xlsx``: a workbook of the tables and ``inputs`` (a scenario or dict) at ``out`` (:mod:`actuarial.excel`)."""
+    ``xlsx``: a workbook of the tables and ``inputs`` (a scenario or dict) at ``out`` (:mod:`actuarial.report.excel`)."""
     if fmt == "xlsx":
-        from ..excel import write_xlsx
+        from ..report.excel import write_xlsx
 
         return write_xlsx(out, payload, table, inputs)
     if fmt == "json":

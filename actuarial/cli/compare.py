@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..compare import CRITERIA, Bid, _weights, compare_bids, load_bid
+from ..contract.bids import CRITERIA, Bid, _weights, compare_bids, load_bid
 
 
 def parse_weights(text: str | None) -> dict[str, float] | None:

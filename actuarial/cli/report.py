@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..report import BID_TITLE, TITLE, Report, scenario_report
+from ..report.page import BID_TITLE, TITLE, Report, scenario_report
 
 
 def cmd_report(args) -> int:
@@ -25,16 +25,16 @@ def cmd_report(args) -> int:
     if args.xlsx and not bids:
         raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
     title = BID_TITLE if bids and not scenarios else TITLE
-    from ..display import label
+    from ..report.display import label
 
     rep = Report(*title, subtitle=label(f"{args.years} 个模拟年，随机种子 {args.seed}",
                                         f"{args.years} simulated years, seed {args.seed}", args.lang), lang=args.lang)
     tables = {}
     with engine_options(args) as kw:
         if bids:
-            from ..bidreport import add_bid_report, workbook_tables
-            from ..bidstats import robustness
-            from ..compare import compare_bids
+            from ..report.bids import add_bid_report, workbook_tables
+            from ..report.bid_stats import robustness
+            from ..contract.bids import compare_bids
             from .compare import parse_weights
 
             cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
@@ -44,7 +44,7 @@ def cmd_report(args) -> int:
             inputs = cmp.outcomes[0].bid.scenario
         scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
     if args.xlsx:
-        from ..excel import write_workbook
+        from ..report.excel import write_workbook
 
         write_workbook(args.xlsx, tables, inputs=inputs,
                        settings={"seed": args.seed, "years": args.years, "size": args.size, "lang": args.lang})

@@ -6,15 +6,9 @@ import math
 
 import pandas as pd
 
-from ..pool import exact_limits
-from ..risk import (
-    CAPITAL_LEVEL,
-    COST_OF_CAPITAL_RATE,
-    DEFAULT_QUANTILES,
-    PROB_LOSS_ALPHA,
-    calibrate_risk,
-    risk_view,
-)
+from ..exact.pool import exact_limits
+from ..contract.risk import (CAPITAL_LEVEL, COST_OF_CAPITAL_RATE, DEFAULT_QUANTILES, PROB_LOSS_ALPHA,
+                             calibrate_risk, risk_view)
 from ..scenario import Scenario
 
 

@@ -14,9 +14,9 @@ import numpy as np
 
 from ..model import agg_fields
 from ..model.claims import year_factors
-from ..control import Control
+from ..exact.control import Control
 from .driver import flatten, run_units
-from ..exact import population_cells
+from ..model.cells import population_cells
 from ..scenario import LOCATIONS, Scenario
 
 
@@ -30,7 +30,7 @@ class Rows:
     by_location: np.ndarray  # float64 (rows × len(LOCATIONS)), accumulation before B/C self-pay
     oop_compliant: np.ndarray  # float64, compliant out-of-pocket after basic, incl. the basic deductible
     oop_total: np.ndarray  # float64, total out-of-pocket after basic (incl. non-compliant)
-    control: np.ndarray | None = None  # int32 min(S, TOP) of actuarial.control (without shocks), else None
+    control: np.ndarray | None = None  # int32 min(S, TOP) of actuarial.exact.control (without shocks), else None
 
     @property
     def poor(self) -> np.ndarray:
@@ -86,7 +86,7 @@ class Accumulations:
     """True when ``agg`` holds exact expectations given each block's people (the fast engine): then
     they vary only with the population's composition, block by block, not from year to year."""
     control: Control | None = None
-    """The claims control variate (:mod:`actuarial.control`; every engine, without shocks), else None."""
+    """The claims control variate (:mod:`actuarial.exact.control`; every engine, without shocks), else None."""
     engine: str = "brute"
     """The engine that ran the pass ("brute", "fast" or "gpu"; ``engine="auto"`` records its pick)."""
 

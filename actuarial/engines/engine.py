@@ -8,7 +8,7 @@ people and keeps two things:
 * one row per person-year whose CII accumulation reaches ``floor`` (most
   people never do), with the accumulation by location.
 
-The CII layer is then applied to the rows (:func:`actuarial.results.evaluate`),
+The CII layer is then applied to the rows (:func:`actuarial.results.simulation.evaluate`),
 which is cheap, so calibration and the inverse solvers re-price many designs on
 the same draws (common random numbers) without re-simulating.
 
@@ -30,10 +30,10 @@ from ..model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field
 from ..model import rng as rngmod
 from ..model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
 from ..model.cii import episode_contribution
-from ..crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.crn)
+from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.engines.crn)
 from .driver import choose_engine, pass_floor
-from ..control import grid_step, person_cells, row_units
-from ..exact import population_cells
+from ..exact.control import grid_step, person_cells, row_units
+from ..model.cells import population_cells
 from ..model.population import N_GROUPS, PopulationBlock, population_block
 from ..scenario import LOCATIONS, Scenario
 # The heavy pass's output and the block driver live one level down, where every engine imports them
@@ -82,7 +82,7 @@ def simulate_block(scenario: Scenario, seed: int, block: int, years: int, floor:
                    contract_year: int = 0, control_step: float | None = None) -> BlockOutcome:
     """Simulate ``years`` independent years of one block of people (pure function of its arguments).
 
-    With ``control_step`` (yuan) the rows carry min(S, TOP) of :mod:`actuarial.control` and the
+    With ``control_step`` (yuan) the rows carry min(S, TOP) of :mod:`actuarial.exact.control` and the
     outcome the block's people per population cell.
     """
     people = population_block(scenario.population, seed, block)
@@ -167,7 +167,7 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     per_chunk = max(1, (chunk_size or rngmod.BLOCK_SIZE) // rngmod.BLOCK_SIZE)
     chunks = [list(range(i, min(i + per_chunk, nb))) for i in range(0, nb, per_chunk)]
 
-    step = grid_step(scenario, floor)  # the claims control variate (actuarial.control); None with shocks
+    step = grid_step(scenario, floor)  # the claims control variate (actuarial.exact.control); None with shocks
 
     def run_chunk(blocks: list[int]) -> list[BlockOutcome]:
         return [simulate_block(scenario, seed, b, years, floor, contract_year, step) for b in blocks]

@@ -5,7 +5,7 @@ streams with prevalence, Poisson / negative-binomial counts, hospital levels,
 lognormal / gamma / spliced-Pareto severities, region cost factors, locations,
 basic insurance with its annual cap (最高支付限额), accumulation by location for
 in-scope streams — and the same output (:class:`actuarial.engines.engine.Accumulations`),
-so :func:`actuarial.results.evaluate` works unchanged. Written only with ``xp``
+so :func:`actuarial.results.simulation.evaluate` works unchanged. Written only with ``xp``
 operations on whole arrays; loops run over streams, levels, years and rejection
 rounds, never over people.
 
@@ -23,7 +23,7 @@ are atomic, so totals are reproducible to floating-point rounding (~1e-15
 relative), not bit for bit.
 
 >>> from actuarial import load_scenario
->>> from actuarial.results import evaluate
+>>> from actuarial.results.simulation import evaluate
 >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 20_000})
 >>> acc = accumulate_gpu(sc, years=2, seed=1, xp="numpy")
 >>> acc.agg.shape, evaluate(acc).claims_per_capita().value > 0
@@ -38,18 +38,18 @@ import numpy as np
 
 from ..model import basic as basicmod
 from ..model import rng as rngmod
-from .. import tables
+from ..config import tables
 from ..backend import CounterUniforms, bincount, derive_key, get_array_module, to_numpy, uniform
 from ..backend import standard_gamma as backend_standard_gamma
 from .driver import pass_floor
 from ..model.cii import episode_contribution
 from ..model.claims import (OUT_OF_AREA, compliant_cost, level_weights, location_weights, region_cost_factors,
                             shock_matrix, year_factors)
-from ..distributions import severity_from_spec
-from ..control import TOP, episode_units, grid_step, person_cells
+from ..config.distributions import severity_from_spec
+from ..exact.control import TOP, episode_units, grid_step, person_cells
 from ..model import agg_fields
 from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
-from ..exact import population_cells
+from ..model.cells import population_cells
 from ..model.population import N_GROUPS, age_in_band, composition, group_index
 from ..scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
@@ -203,7 +203,7 @@ def simulate_blocks_xp(scenario: Scenario, seed: int, blocks: Sequence[int], yea
                        contract_year: int = 0, xp="numpy", control_step: float | None = None) -> list[BlockOutcome]:
     """Simulate ``years`` years of consecutive ``blocks`` at once; host arrays out, one outcome per block.
 
-    With ``control_step`` (yuan) rows carry min(S, TOP) of :mod:`actuarial.control`, and outcomes
+    With ``control_step`` (yuan) rows carry min(S, TOP) of :mod:`actuarial.exact.control`, and outcomes
     their block's people per population cell."""
     xp = get_array_module(xp)
     blocks = list(blocks)
@@ -306,7 +306,7 @@ def accumulate_gpu(scenario: Scenario, years: int = 20, seed: int = 0, *, floor:
     nb = rngmod.n_blocks(scenario.population.size)
     batches = [list(range(i, min(i + int(batch_blocks), nb))) for i in range(0, nb, int(batch_blocks))]
 
-    step = grid_step(scenario, floor)  # the claims control variate (actuarial.control); None with shocks
+    step = grid_step(scenario, floor)  # the claims control variate (actuarial.exact.control); None with shocks
 
     def run_batch(blocks: list[int]) -> list[BlockOutcome]:
         return simulate_blocks_xp(scenario, seed, blocks, years, floor, contract_year, name, step)

@@ -126,7 +126,7 @@ def check_memory(scenario, years: int, engine: str = "brute", workers: int = 1, 
 
 def replicates(scenario, years: int) -> int:
     """Independent replicates behind a standard error: (simulated year, block) cells, or whole years
-    when systemic shocks tie the blocks of a year together (see :mod:`actuarial.results`)."""
+    when systemic shocks tie the blocks of a year together (see :mod:`actuarial.results.simulation`)."""
     if scenario.claims.shocks.enabled:
         return years
     return years * math.ceil(scenario.population.size / BLOCK_SIZE)

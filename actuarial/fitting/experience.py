@@ -121,8 +121,8 @@ class ExperienceFit:
                 "level_mix": {s: dict(m) for s, m in self.level_mix.items()}, "notes": list(self.notes)}
 
     def plot(self, level: str = "tertiary", kind: str = "qq", ax=None, stream: str | None = None):
-        """QQ or CDF goodness-of-fit plot of the severity families at ``level`` (see :mod:`actuarial.plots`)."""
-        from ..plots import plot_severity_fit
+        """QQ or CDF goodness-of-fit plot of the severity families at ``level`` (see :mod:`actuarial.results.plots`)."""
+        from ..results.plots import plot_severity_fit
 
         return plot_severity_fit(self, level, kind, ax=ax, stream=stream)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import tables
+from ..config import tables
 from ..scenario import LEVELS, SCHEMES
 
 CLAIMS_COLUMNS = ("person_id", "age", "sex", "scheme", "level", "cost", "compliant", "basic_paid")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, special, stats
 
-from ..distributions import make_severity
+from ..config.distributions import make_severity
 from ..errors import ExperienceError
 from .reading import _MIN_TAIL, _TAIL_QUANTILES, SEVERITY_FAMILIES
 

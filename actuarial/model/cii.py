@@ -199,7 +199,7 @@ def benefit(cii: CII, by_location: np.ndarray, poor: np.ndarray, factor: float =
 def policy_accumulation(cii: CII, by_location: np.ndarray) -> np.ndarray:
     """Accumulation inside the policy's scope, yuan per person: locations whose rule is a flat 0 %
     (care CII does not pay, e.g. Shanghai outside its designated providers, 001 l.551) left out.
-    The denominator of the policy payment ratio (:mod:`actuarial.compliance`)."""
+    The denominator of the policy payment ratio (:mod:`actuarial.results.compliance`)."""
     by_location = np.atleast_2d(np.asarray(by_location, float))
     keep = [k == 0 or (rule := cii.locations.get(name)) is None or rule.flat_rate_percent != 0
             for k, name in enumerate(LOCATIONS)]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import rng as rngmod
-from ..distributions import frequency_for, severity_from_spec
+from ..config.distributions import frequency_for, severity_from_spec
 from .population import PopulationBlock
 from ..scenario import LEVELS, LOCATIONS, SCHEMES, EpisodeStream, Scenario
 

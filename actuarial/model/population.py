@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import rng as rngmod
-from .. import tables
+from ..config import tables
 from ..scenario import SCHEMES, Population, Scenario
 
 N_GROUPS = 2 * len(SCHEMES)
@@ -36,7 +36,7 @@ class Composition:
     """The population's composition as weight vectors, the one home of how people are drawn.
 
     Every sampler (:func:`generate_block`, the GPU engine's counter-based draws) and the risk
-    cells of :func:`actuarial.exact.population_cells` read these; samplers normalise the weights.
+    cells of :func:`actuarial.model.cells.population_cells` read these; samplers normalise the weights.
     """
 
     age: np.ndarray  # weight of each 5-year band of tables.AGE_BAND_STARTS

@@ -27,14 +27,14 @@ PURPOSES: dict[str, tuple[int, ...]] = {
     "population": (0,),  # + block: the people of a block (actuarial.model.population)
     "claims": (1,),  # + year, contract year, block, stream_id(episode stream name) (actuarial.model.claims)
     "shock": (2,),  # + year, contract year: a simulated year's systemic shocks (actuarial.model.claims)
-    "pools": (3,),  # + stream_id(pool name): the seed of each pooling unit of a contract (actuarial.pools)
+    "pools": (3,),  # + stream_id(pool name): the seed of each pooling unit of a contract (actuarial.contract.pools)
     "fast.population": (stream_id("fast_engine"), 0),  # + block: people per risk cell (actuarial.engines.fast)
     "fast.years": (stream_id("fast_engine"), 1),  # + contract year, first year, years: a unit of work
     "gpu.population": (stream_id("gpu"), 0),  # key of the GPU engine's counter-based population draws
     "gpu.claims": (stream_id("gpu"), 1),  # + contract year: key of its claims draws (actuarial.engines.gpu)
     "sweep": (stream_id("sweep"),),  # + point index (or 2^20: the sample design) (actuarial.sweep)
     "bid_report.bootstrap": (stream_id("bid_report_bootstrap"),),
-    "households": (stream_id("households"),),  # + block: household sizes and incomes (actuarial.households)  # resampling of year totals (actuarial.bidstats)
+    "households": (stream_id("households"),),  # + block: household sizes and incomes (actuarial.results.households)  # resampling of year totals (actuarial.report.bid_stats)
 }
 """Every random-stream purpose and the spawn-key prefix under the seed it owns: the one registry.
 

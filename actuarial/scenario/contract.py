@@ -116,7 +116,7 @@ class Repricing(_Model):
     factor(t+1) = factor(t) × (1 + clip(Z × (experience loss ratio / target − 1), −max_decrease, +max_increase)),
     with credibility Z = ``credibility_percent`` / 100 and the experience loss ratio
     cumulative claims / cumulative premium of the contract to date. With ``credibility_method =
-    "buhlmann_straub"`` Z is instead estimated (:mod:`actuarial.credibility`) from the yearly loss
+    "buhlmann_straub"`` Z is instead estimated (:mod:`actuarial.fitting.credibility`) from the yearly loss
     ratios so far, the simulated paths as pools, premium as weights: Z > 0 only where the paths'
     experience differs by more than year-to-year noise explains (0 in the first year).
     """
@@ -126,7 +126,7 @@ class Repricing(_Model):
     credibility_percent: Percent = 50.0
     credibility_method: Literal["fixed", "buhlmann_straub"] = Field(
         default="fixed", description="fixed: Z = credibility_percent; buhlmann_straub: Z estimated each year "
-                                     "(actuarial.credibility) from the simulated paths' yearly loss ratios")
+                                     "(actuarial.fitting.credibility) from the simulated paths' yearly loss ratios")
     max_increase_percent: Percent = 10.0
     max_decrease_percent: Percent = 10.0
 
@@ -136,7 +136,7 @@ def _single_payment() -> tuple[Instalment, ...]:
 
 
 class Contract(_Model):
-    """Contract terms with the insurer (承办合同); the settlement rules are in :mod:`actuarial.settlement`.
+    """Contract terms with the insurer (承办合同); the settlement rules are in :mod:`actuarial.contract.settlement`.
 
     Surplus U = premium − claims. With no corridor the insurer keeps surplus up to
     ``surplus_cap_percent`` (default: the combined fee rate 综合费率) of premium and

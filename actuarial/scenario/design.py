@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import tables
+from ..config import tables
 from .base import (
     DISEASES,
     AwayLocation,

@@ -9,8 +9,8 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from .. import tables
-from ..severities import Histogram, ScipySeverity, scipy_family
+from ..config import tables
+from ..config.severities import Histogram, ScipySeverity, scipy_family
 from .base import (
     DISEASES,
     Disease,
@@ -78,7 +78,7 @@ class ScipySpec(_Model):
         return self
 
     def build(self):
-        """The severity object (:class:`actuarial.severities.ScipySeverity`)."""
+        """The severity object (:class:`actuarial.config.severities.ScipySeverity`)."""
         return ScipySeverity(self.name, self.params)
 
 
@@ -100,7 +100,7 @@ class HistogramSpec(_Model):
         return self
 
     def build(self):
-        """The severity object (:class:`actuarial.severities.Histogram`)."""
+        """The severity object (:class:`actuarial.config.severities.Histogram`)."""
         return Histogram(self.edges, self.probabilities)
 
 
@@ -202,7 +202,7 @@ class OutOfArea(_Model):
 
 
 def default_streams() -> tuple[EpisodeStream, ...]:
-    """The default tables' episode streams (:func:`actuarial.tables.default_streams`), validated."""
+    """The default tables' episode streams (:func:`actuarial.config.tables.default_streams`), validated."""
     return tuple(EpisodeStream(**spec) for spec in tables.default_streams())
 
 

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 from ..errors import ScenarioError
-from ..paths import PathError, set_path
-from ..rules_schema import Drivers, Households, Indexed, MedicalAssistance
+from ..config.paths import PathError, set_path
+from .rules import Drivers, Households, Indexed, MedicalAssistance
 from .base import _BOUND_TEXT, SCHEMES, _bounds, _field_error, _Model, _num
 from .contract import Contract
 from .design import CII, Basic, Funding
@@ -34,18 +34,18 @@ class Scenario(_Model):
     cii: CII
     contract: Contract = Contract()
     indexed: Indexed | None = None
-    """Amounts indexed on national series, resolved to yuan at loading (:mod:`actuarial.indexing`)."""
+    """Amounts indexed on national series, resolved to yuan at loading (:mod:`actuarial.scenario.indexing`)."""
     drivers: Drivers | None = None
-    """Multi-year drivers of the contract term (:mod:`actuarial.projection`)."""
+    """Multi-year drivers of the contract term (:mod:`actuarial.contract.projection`)."""
     medical_assistance: MedicalAssistance | None = None
-    """Medical assistance (医疗救助), the third layer after CII (:mod:`actuarial.assistance`)."""
+    """Medical assistance (医疗救助), the third layer after CII (:mod:`actuarial.model.assistance`)."""
     households: Households | None = None
-    """Households for catastrophic health expenditure against income (:mod:`actuarial.households`)."""
+    """Households for catastrophic health expenditure against income (:mod:`actuarial.results.households`)."""
 
     @model_validator(mode="before")
     @classmethod
     def _resolve_indexed(cls, data: Any) -> Any:
-        from ..indexing import resolve_raw
+        from .indexing import resolve_raw
 
         return resolve_raw(data)
 
@@ -82,7 +82,7 @@ class Scenario(_Model):
         5000.0
         """
         data = self.model_dump(mode="python")
-        from ..indexing import unresolve
+        from .indexing import unresolve
 
         unresolve(data, dotted)  # indexed yuan fields are resolved again, unless replaced here
         for path, value in dotted.items():

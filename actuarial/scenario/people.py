@@ -7,7 +7,7 @@ import math
 
 from pydantic import Field, field_validator, model_validator
 
-from .. import tables
+from ..config import tables
 from .base import Percent, Scheme, _field_error, _Model
 
 

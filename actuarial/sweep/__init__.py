@@ -43,7 +43,7 @@ output directory each finished point is written at once as a small parquet
 part, so an interrupted sweep resumes where it stopped: running it again skips
 finished points (it refuses a directory holding another sweep's results).
 
-This module does not simulate (:mod:`actuarial.results`) nor move work
+This module does not simulate (:mod:`actuarial.results.simulation`) nor move work
 (:mod:`actuarial.engines.parallel`); it builds points, runs them and collects numbers.
 
 >>> from actuarial import load_scenario
@@ -61,8 +61,8 @@ True
 from __future__ import annotations
 
 from ..errors import SweepError  # re-exported: its old home
-from ..paths import resolve_path  # re-exported: the one dotted-path helper
-from ..sweep_store import FORMAT_VERSION  # re-exported
+from ..config.paths import resolve_path  # re-exported: the one dotted-path helper
+from .store import FORMAT_VERSION  # re-exported
 from .definition import (
     DESIGNS,
     METRICS,

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from ..model import rng as rngmod
-from ..paths import resolve_path, thaw
+from ..config.paths import resolve_path, thaw
 from ..scenario import (
     Scenario,
     ScenarioError,
@@ -31,7 +31,7 @@ from ..scenario import (
     validate_scenario,
 )
 from ..scenario import _Model as _ScenarioModel
-from ..sweep_store import FORMAT_VERSION
+from .store import FORMAT_VERSION
 
 DESIGNS = ("tornado", "grid", "lhs")
 METRICS = (
@@ -40,7 +40,7 @@ METRICS = (
     "basic_paid_per_capita", "oop_compliant_per_capita", "catastrophic_per_10k", "catastrophic_avoided_per_10k",
     "prob_claims_exceed_net_premium",
 )
-"""Metrics a sweep can report: the keys of :meth:`actuarial.results.SimulationResult.metrics`."""
+"""Metrics a sweep can report: the keys of :meth:`actuarial.results.simulation.SimulationResult.metrics`."""
 
 RESERVED = ("point", "varied", "side", "seed", "metric", "estimate", "se")
 
@@ -128,15 +128,13 @@ class Sweep(_Model):
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
     engine: Literal["auto", "brute", "fast", "gpu", "exact"] = Field(
-        default="brute", description="simulation engine (see engine.accumulate), or exact (actuarial.exact_engine)")
+        default="brute", description="simulation engine (see engine.accumulate), or exact (actuarial.contract.exact_engine)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")
     @classmethod
     def _outputs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from ..exact_engine import (
-            RISK_METRICS,  # risk metrics: engine "exact" only (checked when run)
-        )
+        from ..contract.exact_engine import RISK_METRICS
 
         bad = [m for m in v if m not in METRICS + RISK_METRICS]
         if bad or not v:

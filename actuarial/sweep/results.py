@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SweepError
-from ..sweep_store import SweepStore
+from .store import SweepStore
 from .definition import Sweep
 
 
@@ -71,7 +71,7 @@ class SweepResult:
             return self.plot_tornado(metric, ax=ax)
         if len(names) == 2:
             return self.plot_heatmap(names[0], names[1], metric, ax=ax)
-        from ..plots import _axes
+        from ..results.plots import _axes
 
         metric = self._metric(metric)
         ax = _axes(ax)

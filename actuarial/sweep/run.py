@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..crn import group_designs
+from ..engines.crn import group_designs
 from ..scenario import Scenario
-from ..sweep_store import SweepStore
+from .store import SweepStore
 from .definition import Sweep
 from .results import SweepResult
 
@@ -44,11 +44,11 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
     Module-level so Dask can ship it.
     """
     from ..engines.engine import accumulate
-    from ..results import Estimate, evaluate
+    from ..results.simulation import Estimate, evaluate
 
     scenario, seed, years, contract_year, floor, points, outputs, engine = task
-    if engine == "exact":  # no draws: each point from its exact law (actuarial.exact_engine)
-        from ..exact_engine import point_metrics
+    if engine == "exact":  # no draws: each point from its exact law (actuarial.contract.exact_engine)
+        from ..contract.exact_engine import point_metrics
 
         return [(index, point_metrics(scenario.model_copy(update={"cii": cii, "funding": funding.model_copy(),
                  "contract": scenario.contract.model_copy(update={"combined_fee_rate_percent": 100 * fee_rate})}),

@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
 from actuarial.model import basic as basicmod  # noqa: E402
-from actuarial import tables  # noqa: E402
+from actuarial.config import tables  # noqa: E402
 from actuarial.model.claims import simulate_episodes  # noqa: E402
 from actuarial.model.population import generate_population  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, validate_scenario  # noqa: E402

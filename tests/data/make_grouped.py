@@ -2,11 +2,11 @@
 
     python tests/data/make_grouped.py        # from the repository root; refuses to overwrite
 
-For each data year 2014-2016 the scenario that :func:`actuarial.grouped.build_grouped_scenario`
+For each data year 2014-2016 the scenario that :func:`actuarial.fitting.grouped.build_grouped_scenario`
 makes from :data:`TRUTH` is simulated by the brute-force engine (one simulated year, its own
 seed) and the people whose CII accumulation reaches the reporting threshold are counted, with
 their total amount, by out-of-pocket band (open top band). Writes ``grouped_bands.csv`` and
-``grouped_enrolment.csv``; ``tests/test_grouped.py`` checks that :func:`actuarial.grouped.fit_grouped`
+``grouped_enrolment.csv``; ``tests/test_grouped.py`` checks that :func:`actuarial.fitting.grouped.fit_grouped`
 recovers :data:`TRUTH`.
 """
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from actuarial import load_scenario  # noqa: E402
 from actuarial.engines.engine import accumulate  # noqa: E402
-from actuarial.grouped import GroupedFit, build_grouped_scenario  # noqa: E402
+from actuarial.fitting.grouped import GroupedFit, build_grouped_scenario  # noqa: E402
 
 SIZE = {"urban": 120_000, "ncms": 180_000}
 YEARS = (2014, 2015, 2016)

@@ -4,7 +4,7 @@ scikit-learn's estimator checks hold every estimator. A new engine passes it or 
 Each check runs the engine through :func:`actuarial.engines.engine.accumulate` on small scenarios and
 looks only at what the contract promises: the accumulations' shape and named fields, rows at or
 above the floor, numbers independent of chunking and of the order workers return their units,
-agreement with the exact method (:mod:`actuarial.exact`) within 3 standard errors on designed
+agreement with the exact method (:mod:`actuarial.exact.compound`) within 3 standard errors on designed
 cells, and each simulated year's claims following its shock.
 """
 
@@ -21,9 +21,9 @@ from actuarial.model import agg_fields
 from actuarial import load_scenario
 from actuarial.model import rng as rngmod
 from actuarial.engines.engine import accumulate
-from actuarial.exact import expected_cii
+from actuarial.exact.compound import expected_cii
 from actuarial.model.population import N_GROUPS
-from actuarial.results import evaluate
+from actuarial.results.simulation import evaluate
 from actuarial.scenario import LOCATIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -2,10 +2,10 @@
 
 Most insured never reach the CII deductible. Per homogeneous risk cell (one
 utilisation age band, sex, scheme and region) this engine computes, from the
-exact grid distributions of :mod:`actuarial.exact`, how likely a person is to
+exact grid distributions of :mod:`actuarial.exact.compound`, how likely a person is to
 reach the accumulation floor, draws how many people of the cell are
 *candidates*, and simulates every episode only for them. The output is an
-:class:`actuarial.engines.engine.Accumulations`, so :func:`actuarial.results.evaluate`
+:class:`actuarial.engines.engine.Accumulations`, so :func:`actuarial.results.simulation.evaluate`
 works unchanged; select it with ``accumulate(..., engine="fast")`` or
 ``simulate(..., engine="fast")``.
 
@@ -59,14 +59,14 @@ Totals per (year, block, group) (``agg``): people and premium are counted
 exactly; episodes, cost, compliant cost and basic paid are the people count
 times their exact expectation per person-year (closed-form limited expectations),
 so they carry no process noise, only the variation of each block's drawn population
-(:mod:`actuarial.results` then takes blocks, not years, as their replicates:
+(:mod:`actuarial.results.simulation` then takes blocks, not years, as their replicates:
 ``Accumulations.exact_totals``); the part of basic paid the annual cap cuts off
 is added from the kept people; ``catastrophic_before`` is the people count times
 ``P(total out-of-pocket > threshold)`` from the exact grid distribution (step
 threshold/250). Figures built on the rows (CII claims, beneficiaries, ...) keep
 their full Monte Carlo error, so their standard errors are honest.
 
-Rows also carry the rounded-down units of the claims control variate (:mod:`actuarial.control`),
+Rows also carry the rounded-down units of the claims control variate (:mod:`actuarial.exact.control`),
 which without shocks makes expected claims 10-150× less variable on the same draws.
 
 Speed (provincial guideline, one core of a shared 2-core machine; see benchmarks/README.md):

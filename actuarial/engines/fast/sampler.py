@@ -11,8 +11,8 @@ import numpy as np
 from ...model import basic as basicmod
 from ...model import cii as ciimod
 from ...model.claims import compliant_cost, draw_costs, draw_levels, draw_locations
-from ...distributions import severity_from_spec
-from ...exact import cost_at_amount, episode_terms
+from ...config.distributions import severity_from_spec
+from ...exact.compound import cost_at_amount, episode_terms
 from ...scenario import LEVELS, Scenario
 from .tables import _folds, _unit_joint
 

@@ -12,10 +12,10 @@ from ...model import cii as ciimod
 from ...model import rng as rngmod
 from ..accumulations import Accumulations, Rows
 from ...model.claims import cost_scale, shock_matrix, year_factors
-from ...control import Control, grid_step, row_units
-from ...distributions import frequency_for
+from ...exact.control import Control, grid_step, row_units
+from ...config.distributions import frequency_for
 from ..driver import pass_floor, run_units
-from ...exact import population_cells, stream_mean, stream_prevalence
+from ...model.cells import population_cells, stream_mean, stream_prevalence
 from ...model.population import N_GROUPS, group_index
 from ...scenario import LOCATIONS, Scenario
 from .sampler import draw_conditioned, draw_episodes, toward_cii
@@ -32,7 +32,7 @@ def simulate_years(scenario: Scenario, seed: int, years: list[int], contract_yea
     draws; with shocks each year has its own count laws, but years whose severities fall on the
     same grid point share the proposal tables and one sequential sampler.
     ``counts``: (blocks, cells) people per population cell; ``cells``: (prob, RiskCell, poor).
-    ``control_step``: grid step (yuan) of the claims control variate (:mod:`actuarial.control`);
+    ``control_step``: grid step (yuan) of the claims control variate (:mod:`actuarial.exact.control`);
     the kept rows then carry min(S, TOP), else None.
     """
     claims, cii = scenario.claims, scenario.cii

@@ -12,8 +12,9 @@ import numpy as np
 
 from ...model import basic as basicmod
 from ...model.claims import YearFactors, compliant_share, cost_scale
-from ...distributions import severity_from_spec
-from ...exact import RiskCell, compound_cells, count_pmf, episode_pmf, stream_mean, stream_prevalence
+from ...config.distributions import severity_from_spec
+from ...exact.compound import compound_cells, count_pmf, episode_pmf
+from ...model.cells import RiskCell, stream_mean, stream_prevalence
 from ...scenario import LEVELS, Scenario
 
 GRID_POINTS = 400
@@ -26,7 +27,7 @@ MAX_ENUMERATED = 20_000
 
 # --------------------------------------------------------------------------- closed-form expectations
 def limited_mean(sev, u: float) -> float:
-    """E[min(X, u)] for a severity (yuan): the family's own :meth:`~actuarial.distributions.Severity.limited_mean`."""
+    """E[min(X, u)] for a severity (yuan): the family's own :meth:`~actuarial.config.distributions.Severity.limited_mean`."""
     return sev.limited_mean(u)
 
 
