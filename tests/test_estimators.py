@@ -2,8 +2,6 @@
 each against the spread of its own estimates over independent replications."""
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +10,7 @@ from actuarial import simulate
 from actuarial.exact.compound import expected_cii
 from actuarial.results.simulation import ratio_estimate
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_exact import DESIGNS  # noqa: E402
+from designs import DESIGNS
 
 
 def test_ratio_se_by_hand():

@@ -90,7 +90,7 @@ ADMISSIONS_BY_AGE = (0.168, 0.070, 0.112, 0.195, 0.307, 0.419, 0.503)
 The age shape is an ASSUMPTION after the National Health Services Survey; the level
 is set so that all inpatient streams together give TARGET_ADMISSIONS_PER_100 on the
 2010 census age structure (general 16.4 + cancer 0.9 + mental illness 0.3); the
-test ``tests/test_tables.py`` recomputes it.
+test ``tests/config/test_tables.py`` recomputes it.
 """
 
 ADMISSION_LEVEL_MIX = {"primary": 0.26, "secondary": 0.34, "tertiary": 0.35, "out_of_area": 0.05}

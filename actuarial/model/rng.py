@@ -39,7 +39,7 @@ PURPOSES: dict[str, tuple[int, ...]] = {
 """Every random-stream purpose and the spawn-key prefix under the seed it owns: the one registry.
 
 Keys are never built by hand: call sites ask :func:`key`, :func:`generator` or :func:`seed_for`
-with the purpose's name. No key is a prefix of another's (tests/test_rng.py), so no two purposes
+with the purpose's name. No key is a prefix of another's (tests/model/test_rng.py), so no two purposes
 can draw the same numbers. Adding a purpose adds an entry; the values here never change (the same
 seed must give the same numbers)."""
 

@@ -5,7 +5,7 @@
 Writes ``claims.csv`` (one row per admission) and ``enrolment.csv`` (insured per
 age band × sex × scheme) for one simulated year of :data:`TRUE_STREAM` on a
 200,000-person population, using the package's own population, claims and
-basic-insurance code. ``tests/test_fitting.py`` checks that
+basic-insurance code. ``tests/fitting/test_fitting.py`` checks that
 :func:`actuarial.fitting.fit_experience` recovers these parameters. Person ids
 are synthetic sequence numbers, not anyone's.
 """

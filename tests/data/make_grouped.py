@@ -6,7 +6,7 @@ For each data year 2014-2016 the scenario that :func:`actuarial.fitting.grouped.
 makes from :data:`TRUTH` is simulated by the brute-force engine (one simulated year, its own
 seed) and the people whose CII accumulation reaches the reporting threshold are counted, with
 their total amount, by out-of-pocket band (open top band). Writes ``grouped_bands.csv`` and
-``grouped_enrolment.csv``; ``tests/test_grouped.py`` checks that :func:`actuarial.fitting.grouped.fit_grouped`
+``grouped_enrolment.csv``; ``tests/fitting/test_grouped.py`` checks that :func:`actuarial.fitting.grouped.fit_grouped`
 recovers :data:`TRUTH`.
 """
 

@@ -10,7 +10,6 @@ cells, and each simulated year's claims following its shock.
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,8 +25,7 @@ from actuarial.model.population import N_GROUPS
 from actuarial.results.simulation import evaluate
 from actuarial.scenario import LOCATIONS
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_exact import DESIGNS, STREAMS_SCOPE, design  # noqa: E402
+from designs import DESIGNS, STREAMS_SCOPE, design
 
 ENGINES = ("brute", "fast", "gpu")
 SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))

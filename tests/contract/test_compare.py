@@ -15,7 +15,7 @@ from actuarial.scenario import ScenarioError
 from actuarial.contract.settlement import settle
 
 BIDS = sorted(Path("scenarios/bids/provincial").resolve().glob("*.toml"))
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--size", "20000", "--years", "3", "--seed", "5", "--no-progress"]
 
 

@@ -13,7 +13,7 @@ from actuarial.fitting.backtest import PUBLISHED, backtest, tabulate, to_frame
 from actuarial.cli import main
 from actuarial.results.simulation import simulate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COUNTY = ROOT / "scenarios" / "default_county.toml"
 KEYS = {"metric", "model", "published", "source", "year", "tolerance", "within_tolerance"}
 

@@ -15,7 +15,7 @@ from actuarial.model.cells import population_cells
 from actuarial.scenario.rules import MedicalAssistance
 from actuarial.scenario import ScenarioError
 
-from test_exact import design
+from designs import design
 
 MA = {"eligible": "poor", "deductible": 1000, "rate_percent": 70, "cap": 20_000}
 

@@ -3,7 +3,6 @@ estimates against the exact FFT and the brute force, and standard errors that ma
 
 import dataclasses
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,9 @@ from actuarial.engines.engine import Rows
 from actuarial.exact.compound import cell_distribution, expected_cii
 from actuarial.model.cells import population_cells
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_exact import STREAMS_SCOPE, design  # noqa: E402
+from designs import STREAMS_SCOPE, design
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_cell_pmfs_match_the_per_cell_compound(provincial):

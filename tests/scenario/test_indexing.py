@@ -14,26 +14,9 @@ from actuarial.config.income import (BASIC_FUNDING_MINIMUM, DISPOSABLE_INCOME, b
 from actuarial.scenario.indexing import for_contract_year
 from actuarial.scenario import ScenarioError
 
-from test_exact import OLD_MEN
+from designs import indexed_design
 
 NATIONAL = "scenarios/national_2019_residents.toml"
-
-
-def indexed_design(indexed=None, cii=None, contract=None, population=None, funding=None):
-    """A homogeneous, high-cost population with an income-indexed CII deductible (after test_exact.design)."""
-    ln = {"family": "lognormal", "mean": 9000, "cv": 1.0}
-    return validate_scenario({
-        "programme": {"name": "indexed test"},
-        "population": {"size": 60_000, "age_shares": OLD_MEN, "female_share": 0.0, **(population or {})},
-        "funding": funding or {"per_capita": {"merged": 30}},
-        "claims": {"streams": [{"name": "adm", "episodes_by_age": [1.0] * 7, "level_mix": {"tertiary": 1.0},
-                                "severity": {"tertiary": ln}}],
-                   "category_b_percent": 0, "category_c_percent": 0, "cost_trend_percent": 8},
-        "basic": {"annual_cap": 1e9},
-        "cii": {"tiers": [{"above": 0, "rate_percent": 60}], **(cii or {})},
-        "indexed": {"base_year": 2017, "income_series": "rural", "deductible_income_percent": 25, **(indexed or {})},
-        "contract": contract or {"years": 3},
-    })
 
 
 # --------------------------------------------------------------------------- tables

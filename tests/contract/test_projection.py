@@ -10,7 +10,7 @@ from actuarial.exact.compound import expected_cii
 from actuarial.contract.projection import scenario_for_year, shift_ages
 from actuarial.scenario import ScenarioError
 
-from test_indexing import indexed_design
+from designs import indexed_design
 
 DRIVERS = {"utilisation_trend_percent": 3, "age_shift_years_per_year": 0.5, "enrolment_change_percent": -2,
            "first_year_months": 9}

@@ -13,7 +13,7 @@ import pytest
 from actuarial import load_scenario, simulate
 from actuarial.fitting.grouped import GroupedDataError, build_grouped_scenario, fit_grouped, read_bands
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 BANDS, ENROL = DATA / "grouped_bands.csv", DATA / "grouped_enrolment.csv"
 _spec = importlib.util.spec_from_file_location("make_grouped", DATA / "make_grouped.py")
 make_grouped = importlib.util.module_from_spec(_spec)

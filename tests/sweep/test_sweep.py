@@ -17,7 +17,7 @@ from actuarial.cli import main
 from actuarial.model.rng import seed_sequence
 from actuarial.sweep import Parameter, Sweep, SweepError, SweepResult, load_sweep, resolve_path, run_sweep
 
-SWEEPS = Path(__file__).resolve().parents[1] / "scenarios" / "sweeps"
+SWEEPS = Path(__file__).resolve().parents[2] / "scenarios" / "sweeps"
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 
 from actuarial.fitting import ExperienceError, build_scenario, fit_experience, fit_severity  # noqa: E402
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 sys.path.insert(0, str(DATA))
 import make_claims as truth  # noqa: E402
 

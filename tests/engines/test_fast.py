@@ -2,7 +2,6 @@
 the brute-force engine on every bundled scenario."""
 
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,9 @@ from actuarial.engines.fast import build_tables, draw_outside, limited_mean
 from actuarial.model.claims import YearFactors
 from actuarial.config.distributions import Gamma, LogNormal, SplicedPareto
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_exact import DESIGNS, STREAMS_SCOPE, design  # noqa: E402
+from designs import DESIGNS, STREAMS_SCOPE, design
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.toml"))
+SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.toml"))
 METRICS = ("claims_per_capita", "beneficiaries_per_10k", "benefit_per_beneficiary", "actual_payment_ratio",
            "basic_paid_per_capita", "oop_compliant_per_capita", "catastrophic_per_10k",
            "catastrophic_avoided_per_10k")

@@ -13,7 +13,7 @@ from actuarial.contract.bids import CRITERIA, compare_bids
 from actuarial.report.display import label, per_10k, percent, pm, yuan
 from actuarial.scenario import Contract
 
-BIDS = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "scenarios/bids/provincial").glob("*.toml"))
+BIDS = sorted(str(p) for p in (Path(__file__).resolve().parents[2] / "scenarios/bids/provincial").glob("*.toml"))
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ from actuarial.contract.risk import risk_view  # noqa: E402
 from actuarial.contract.settlement import settle  # noqa: E402
 from actuarial.sweep import Parameter, Sweep, run_sweep  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")
