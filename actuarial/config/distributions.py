@@ -231,6 +231,21 @@ class SplicedPareto(Severity):
     def tail_probability(self) -> float:
         return float(self.body.sf(self.threshold))
 
+    @staticmethod
+    def body_mean_for(mean: float, cv: float, threshold: float, alpha: float) -> float:
+        """The body's (unspliced lognormal's) mean, yuan, that gives the spliced distribution the mean
+        ``mean``: what a scenario's ``mean`` must be for a published mean cost to be the model's.
+
+        >>> body = SplicedPareto.body_mean_for(13_100, 1.2, 100_000, 2.7)
+        >>> round(body, 1), round(SplicedPareto(body, 1.2, 100_000, 2.7).mean(), 6)
+        (13020.7, 13100.0)
+        """
+        from scipy.optimize import brentq
+
+        # The spliced mean grows with the body's mean (the body scales and more mass enters the tail).
+        return float(brentq(lambda b: SplicedPareto(b, cv, threshold, alpha).mean() - mean, mean / 10, mean * 10,
+                            xtol=1e-9, rtol=1e-14))
+
     def _mean(self) -> float:
         u, a, p = self.threshold, self.alpha, self.tail_probability
         below = self.body.limited_mean(u) - u * p  # E[X; X <= u] of the lognormal

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .distributions import SplicedPareto
+
 AGE_BAND_STARTS = tuple(range(0, 90, 5))
 """Start age of each 5-year band 0-4 ... 85+ used for the population's age structure."""
 
@@ -141,13 +143,15 @@ SOURCES: tuple[Source, ...] = (
            "all payers; public-health institutions (4 %) spread pro rata; out_of_area 5 % is an ASSUMPTION taken "
            "from tertiary"),
     Source("COST_PER_ADMISSION.tertiary", 13_100, "yuan per admission", "statistic", _YEARBOOK, 2016,
-           "all payers; the Pareto tail above 100,000 (alpha 2.7) and cv 1.2 are ASSUMPTIONS"),
+           "all payers; the Pareto tail above 100,000 (alpha 2.7) and cv 1.2 are ASSUMPTIONS; the spliced "
+                                        "distribution's mean, tail included, is the statistic"),
     Source("COST_PER_ADMISSION.secondary", 5_600, "yuan per admission", "statistic", _YEARBOOK, 2016,
            "cv 1.1 is an ASSUMPTION"),
     Source("COST_PER_ADMISSION.primary", 1_600, "yuan per admission", "statistic",
            _YEARBOOK + " (township health centres)", 2016, "cv 0.9 is an ASSUMPTION"),
     Source("COST_PER_ADMISSION.out_of_area", 20_000, "yuan per admission", "assumption",
-           "ASSUMPTION: about 1.5 x the tertiary mean (provincial top hospitals)", None),
+           "ASSUMPTION: about 1.5 x the tertiary mean (provincial top hospitals)", None,
+           "the spliced distribution's mean, tail included (Pareto above 150,000, alpha 2.5, cv 1.3: ASSUMPTIONS)"),
     Source("cost_per_admission_hospitals", 8_605, "yuan per admission", "statistic",
            "2016 National Health and Family Planning Statistical Bulletin: hospitals' cost per admission 8,604.7",
            2016, "used by the back-test only (it mixes levels)"),
@@ -203,7 +207,9 @@ def default_streams() -> tuple[dict, ...]:
         return {"family": "lognormal", "mean": mean, "cv": cv}
 
     def sp(mean: float, cv: float, threshold: float, alpha: float) -> dict:
-        return {"family": "spliced_pareto", "mean": mean, "cv": cv, "threshold": threshold, "alpha": alpha}
+        # The statistic is the mean of the whole distribution, tail included; the spec's mean is the body's.
+        body = round(SplicedPareto.body_mean_for(mean, cv, threshold, alpha), 2)
+        return {"family": "spliced_pareto", "mean": body, "cv": cv, "threshold": threshold, "alpha": alpha}
 
     cost = COST_PER_ADMISSION
     cancer_age = (0.05, 0.05, 0.3, 1.5, 3.0, 4.0, 3.5)

@@ -43,7 +43,7 @@ do not bite (a high ``basic.annual_cap``; no ``cii.locations``).
 >>> round(float(dist.pmf.sum()), 9)
 1.0
 >>> round(dist.sf(8000), 4)       # P(accumulation ≥ 8,000 yuan) in a year
-0.0148
+0.0147
 """
 
 from __future__ import annotations
@@ -363,7 +363,7 @@ def expected_cii(scenario: Scenario, cii: CII | None = None, factors: YearFactor
     >>> from actuarial import load_scenario
     >>> sc = load_scenario("scenarios/provincial_guideline.toml").replace(**{"basic.annual_cap": 1e9})
     >>> round(expected_cii(sc, step=80.0, n_points=2048).claims_per_capita, 1)   # yuan per person-year
-    16.0
+    15.8
     """
     cii = cii or scenario.cii
     if step is None or n_points is None:
