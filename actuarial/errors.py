@@ -44,5 +44,27 @@ class MemoryLimitError(UserError):
     """A run would need more memory than this machine allows; the message gives the estimate and the limit."""
 
 
-__all__ = ["BackendError", "ConservationError", "ExperienceError", "MemoryLimitError", "ScenarioError",
-           "SweepError", "UserError"]
+class GroupedDataError(ExperienceError):
+    """A grouped (banded) data file is invalid; the message names the file, the column and the row."""
+
+
+class PathError(KeyError):
+    """A dotted field path names a field that is not there; ``prefix`` is its first part that does not
+    exist. Raised by :mod:`actuarial.config.paths`; scenario edits and sweeps turn it into a
+    :class:`ScenarioError` naming the file."""
+
+    def __init__(self, path: str, prefix: str):
+        super().__init__(f"no field '{prefix}'")
+        self.path, self.prefix = path, prefix
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class TableYearError(ValueError):
+    """A year outside a national table (:mod:`actuarial.config.income`) with no growth rate to project it;
+    indexed scenario amounts turn it into a :class:`ScenarioError` naming the field."""
+
+
+__all__ = ["BackendError", "ConservationError", "ExperienceError", "GroupedDataError", "MemoryLimitError",
+           "PathError", "ScenarioError", "SweepError", "TableYearError", "UserError"]

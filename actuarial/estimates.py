@@ -90,3 +90,28 @@ def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[floa
     lo = int(stats.binom.ppf(a, n, q))
     hi = int(stats.binom.ppf(1 - a, n, q)) + 1
     return est, float(x[max(lo - 1, 0)]) if lo >= 1 else -math.inf, float(x[hi - 1]) if hi <= n else math.inf
+
+
+def tvar_estimate(values: np.ndarray, q: float) -> Estimate:
+    """Tail value at risk of simulated years — the mean of the worst ``1 − q`` of them, atoms split at the
+    level as in :meth:`actuarial.exact.pool.PoolDistribution.tvar` — with its delta-method SE.
+
+    The SE counts both the spread of the tail years and the estimation of the level they start at:
+    Var ≈ [Var(X | X > v) + q·(TVaR − v)²] / (n·(1 − q)), v the q-quantile (the influence function of
+    the tail mean). Without the second term a 10 % tail reads roughly half as uncertain as it is.
+
+    >>> x = np.random.default_rng(0).exponential(size=400_000)   # TVaR_0.9 = ln 10 + 1, SE = sqrt(19 / n)
+    >>> est = tvar_estimate(x, 0.9)
+    >>> round(est.value, 1), round(est.se / math.sqrt(19 / x.size), 1)
+    (3.3, 1.0)
+    """
+    x = np.sort(np.asarray(values, float))
+    n = x.size
+    w = np.clip((np.arange(1, n + 1) / n) - q, 0.0, 1 / n)  # the part of each year above level q
+    value = float(w @ x / (1 - q))
+    tail = x[int(math.floor(q * n)):]
+    if tail.size < 2:
+        return Estimate(value, math.nan)
+    level = x[min(int(math.ceil(q * n)) - 1, n - 1)] if q * n >= 1 else x[0]
+    se = math.sqrt((tail.var(ddof=1) + q * (value - level) ** 2) / (n * (1 - q)))
+    return Estimate(value, se)

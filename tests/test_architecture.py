@@ -132,3 +132,27 @@ def test_no_module_is_over_450_lines():
     long = {module_name(p): n for p in PACKAGE.rglob("*.py")
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450}
     assert long == {}, f"split these along the data flow: {long}"
+
+
+def exception_classes(source: str) -> list[str]:
+    """Classes in ``source`` that derive from a builtin exception or from one of actuarial.errors'."""
+    import builtins
+
+    from actuarial import errors
+
+    known = {n for n, v in {**vars(builtins), **vars(errors)}.items()
+             if isinstance(v, type) and issubclass(v, BaseException)}
+    return [node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ClassDef)
+            and {b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases} & known]
+
+
+def test_every_exception_is_defined_in_the_error_module():
+    """One error module: a class deriving from an exception is defined in actuarial/errors.py only."""
+    elsewhere = [f"{module_name(p)}.{c}" for p in PACKAGE.rglob("*.py") if p != PACKAGE / "errors.py"
+                 for c in exception_classes(p.read_text(encoding="utf-8"))]
+    assert elsewhere == [], f"define these in actuarial/errors.py: {elsewhere}"
+
+
+def test_the_exception_check_can_fail():
+    source = "class BadRows(ExperienceError):\n    pass\nclass Plain:\n    pass\nclass Gone(KeyError): ...\n"
+    assert exception_classes(source) == ["BadRows", "Gone"]

@@ -46,3 +46,21 @@ def test_controlled_se_matches_the_spread_over_replications():
     assert 0.65 < typical / spread < 1.5, (typical, spread)  # an SD from 40 draws is known to ±11 %
     exact = expected_cii(sc, step=20.0, n_points=1 << 15).claims_per_capita
     assert abs(np.mean(values) - exact) < 3 * spread / math.sqrt(len(values))
+
+
+def test_tvar_se_matches_the_spread_over_replications_and_the_closed_form():
+    """Exponential(1) years: TVaR_0.9 = ln 10 + 1 and its SE sqrt(19 / n). The SE that forgets the level's
+    own estimation (the tail years' sd alone) reads about a quarter too small and is refused."""
+    from actuarial.estimates import tvar_estimate
+
+    rng = np.random.default_rng(7)
+    n = 400
+    reps = [tvar_estimate(rng.exponential(size=n), 0.9) for _ in range(3000)]
+    values = np.array([e.value for e in reps])
+    ses = np.array([e.se for e in reps])
+    assert values.mean() == pytest.approx(math.log(10) + 1, abs=4 * values.std() / math.sqrt(values.size) + 0.02)
+    assert ses.mean() == pytest.approx(values.std(ddof=1), rel=0.06)
+    assert ses.mean() == pytest.approx(math.sqrt(19 / n), rel=0.06)
+    naive = np.mean([np.sort(rng.exponential(size=n))[int(0.9 * n):].std(ddof=1) / math.sqrt(0.1 * n)
+                     for _ in range(300)])
+    assert naive < 0.8 * values.std(ddof=1)

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import TableYearError
+
 Series = Literal["urban", "rural", "residents"]
 
 NBS = "National Bureau of Statistics (国家统计局)"
@@ -106,10 +108,6 @@ BASIC_FUNDING_MINIMUM: dict[int, FundingYear] = {
     2024: FundingYear(670, 400, _NOTICE.format(y=2024), None),
 }
 """National minimum per-capita funding of the residents' basic scheme by calendar year (see the module docstring)."""
-
-
-class TableYearError(ValueError):
-    """A year outside a table with no growth rate to project it."""
 
 
 def _project(table: dict, value, year: int, growth_percent: float | None, what: str) -> float:

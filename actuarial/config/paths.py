@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-class PathError(KeyError):
-    """A path names a field that is not there; ``prefix`` is its first part that does not exist."""
-
-    def __init__(self, path: str, prefix: str):
-        super().__init__(f"no field '{prefix}'")
-        self.path, self.prefix = path, prefix
-
-    def __str__(self) -> str:
-        return self.args[0]
+from ..errors import PathError
 
 
 def resolve_path(data: Any, path: str) -> list[tuple[str, Any, Any]]:

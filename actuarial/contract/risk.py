@@ -38,7 +38,7 @@ import pandas as pd
 from ..model.cells import population_cells
 from ..exact.pool import PoolDistribution, cell_counts, exact_limits
 from ..exact.shocks import pool_distribution
-from ..estimates import Estimate, Z95, mean_estimate, prob_estimate, quantile_ci
+from ..estimates import Estimate, Z95, mean_estimate, prob_estimate, quantile_ci, tvar_estimate
 from ..scenario import Scenario
 from .settlement import settle
 
@@ -133,9 +133,7 @@ class RiskView:
     def _tvar(self, y: Years, q: float) -> Estimate | float:
         if not y.simulated:
             return y.tvar(q)
-        tail = y.values[y.values >= y.quantile(q)]
-        se = float(tail.std(ddof=1) / math.sqrt(tail.size)) if tail.size > 1 else math.nan
-        return Estimate(y.tvar(q), se)
+        return tvar_estimate(y.values, q)
 
     def _p(self, y: Years, event: np.ndarray) -> Estimate | float:
         return prob_estimate(event) if y.simulated else float(y.weights @ event)

@@ -112,7 +112,7 @@ def cell_pmfs(scenario: Scenario, cells: list[RiskCell], factors: YearFactors, s
     """(len(cells), TOP + 1): P(min(S, TOP) = k) per person-year of each risk cell (exact; FFT).
 
     Per region and in-scope stream one episode pmf (rounded down, lumped at TOP), compounded by
-    :func:`actuarial.exact.compound_cells`; tilting by θ = 15 / SIZE damps any mass beyond SIZE by
+    :func:`actuarial.exact.compound.compound_cells`; tilting by θ = 15 / SIZE damps any mass beyond SIZE by
     e^(−15) before it wraps around (annual sums that large only make the lump).
     """
     streams = [st for st in scenario.claims.streams if scenario.cii.covers(st.disease)]

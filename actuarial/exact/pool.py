@@ -2,7 +2,7 @@
 
 Per population cell *c* (utilisation band, sex, scheme, region, poor or not; :func:`actuarial.model.cells.population_cells`)
 every insured person's annual CII benefit *B* has one distribution: the exact annual accumulation of the
-risk cell on a grid (:func:`actuarial.exact.compound_cells`) mapped through :func:`actuarial.model.cii.benefit`.
+risk cell on a grid (:func:`actuarial.exact.compound.compound_cells`) mapped through :func:`actuarial.model.cii.benefit`.
 People are independent given the year's shocks, so the pool's annual claims ``T = Σ_c Σ_{i∈c} B_i`` have
 the characteristic function ``Π_c φ_c(ω)^{n_c}`` with ``n_c`` the (integer) number of insured in cell *c*.
 

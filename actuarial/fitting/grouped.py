@@ -64,17 +64,13 @@ import pandas as pd
 from scipy import integrate, optimize, stats
 
 from ..config.distributions import make_severity
-from ..errors import ExperienceError
+from ..errors import ExperienceError, GroupedDataError
 from .frequency import _hessian
 from .reading import _bad, _read, _require
 from ..scenario import SCHEMES, Scenario, validate_scenario
 
 BAND_COLUMNS = ("year", "band_low", "band_high", "people")
 GROUPED_FAMILIES = ("lognormal", "gamma", "spliced_pareto")
-
-
-class GroupedDataError(ExperienceError):
-    """A grouped (banded) data file is invalid; the message names the file, the column and the row."""
 
 
 def _row_error(name: str, column: str, i: int, got, expected: str) -> GroupedDataError:

@@ -22,7 +22,8 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from ..config.income import TableYearError, basic_funding, per_capita_income
+from ..config.income import basic_funding, per_capita_income
+from ..errors import TableYearError
 from .rules import SCHEME_SERIES, Indexed
 
 # (yuan path, Indexed field that sets it)

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 from ..errors import ScenarioError
-from ..config.paths import PathError, set_path
+from ..config.paths import set_path
+from ..errors import PathError
 from .rules import Drivers, Households, Indexed, MedicalAssistance
 from .base import _BOUND_TEXT, SCHEMES, _bounds, _field_error, _Model, _num
 from .contract import Contract

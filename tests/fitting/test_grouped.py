@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from actuarial import load_scenario, simulate
-from actuarial.fitting.grouped import GroupedDataError, build_grouped_scenario, fit_grouped, read_bands
+from actuarial.errors import GroupedDataError
+from actuarial.fitting.grouped import build_grouped_scenario, fit_grouped, read_bands
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BANDS, ENROL = DATA / "grouped_bands.csv", DATA / "grouped_enrolment.csv"

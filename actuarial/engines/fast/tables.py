@@ -223,7 +223,7 @@ def build_tables(scenario: Scenario, cell: RiskCell, factors: YearFactors, floor
 def catastrophic_probabilities(scenario: Scenario, cells: list[RiskCell], factors: YearFactors,
                                cache: dict) -> np.ndarray:
     """P(total out-of-pocket > catastrophic threshold) per person-year of each cell (exact grid, step
-    threshold/250), batched by :func:`actuarial.exact.compound_cells` (1,024 points, so mass beyond
+    threshold/250), batched by :func:`actuarial.exact.compound.compound_cells` (1,024 points, so mass beyond
     four thresholds is damped by e^(−10) before it could wrap)."""
     thr = scenario.cii.catastrophic_threshold
     size = 1 << 10
