@@ -156,3 +156,29 @@ def test_every_exception_is_defined_in_the_error_module():
 def test_the_exception_check_can_fail():
     source = "class BadRows(ExperienceError):\n    pass\nclass Plain:\n    pass\nclass Gone(KeyError): ...\n"
     assert exception_classes(source) == ["BadRows", "Gone"]
+
+
+def hidden_imports(source: str) -> list[int]:
+    """Lines of ``source`` that import from the package inside a function (``from . import __version__``,
+    the face's version string, excepted)."""
+    out = []
+    for fn in ast.walk(ast.parse(source)):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if (isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("actuarial"))
+                        and [a.name for a in node.names] != ["__version__"]):
+                    out.append(node.lineno)
+    return sorted(set(out))
+
+
+def test_no_package_import_is_hidden_in_a_function():
+    """Below the command line every module's dependencies stand in its import block, where a reader (and
+    the layer check) sees them; the CLI loads a command's layer only when the command runs."""
+    hidden = {module_name(p): lines for p in PACKAGE.rglob("*.py")
+              if "cli" not in p.relative_to(PACKAGE).parts and (lines := hidden_imports(p.read_text(encoding="utf-8")))}
+    assert hidden == {}
+
+
+def test_the_hidden_import_check_can_fail():
+    source = "from .a import b\n\ndef f():\n    from ..model import cii\n    from .. import __version__\n    return cii\n"
+    assert hidden_imports(source) == [4]

@@ -39,9 +39,20 @@ import pandas as pd
 
 from ..engines.crn import group_designs, paired_engine
 from ..engines.engine import accumulate
-from ..results.simulation import (Estimate, SimulationResult, Z95, evaluate, mean_estimate, prob_estimate,
-                                  quantile_ci)
+from ..results.compliance import compliance, records
+from ..results.plots import _axes
+from ..results.simulation import (
+    Z95,
+    Estimate,
+    SimulationResult,
+    evaluate,
+    mean_estimate,
+    prob_estimate,
+    quantile_ci,
+)
 from ..scenario import Scenario, ScenarioError, read_toml, validate_scenario
+from ..scenario.indexing import unresolve
+from .exact_engine import bid_metrics
 from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")
@@ -119,7 +130,6 @@ def load_bid(path: str | Path) -> Bid:
                                       f"table{itself} (got {base!r})")
     base_scenario = validate_scenario(base_data, source=str(base_path))
     merged = base_scenario.model_dump(mode="python")
-    from ..scenario.indexing import unresolve
 
     unresolve(merged, {f"cii.{k}": v for k, v in data.get("cii", {}).items()} if isinstance(data.get("cii"), dict) else {})
     for table in ("cii", "contract"):
@@ -168,14 +178,10 @@ class BidOutcome:
     def compliance(self):
         """The legal checks of :mod:`actuarial.results.compliance`, with the purchaser-fixed terms against the
         bid's base scenario when it has one (a DataFrame: check, value, limit, passed, source)."""
-        from ..results.compliance import compliance
-
         return compliance(self.bid.scenario, self.result, self.bid.base)
 
 
 def _compliance_records(outcome: BidOutcome) -> list[dict]:
-    from ..results.compliance import records
-
     return records(outcome.compliance())
 
 
@@ -207,7 +213,6 @@ def _outcome(bid: Bid, res: SimulationResult) -> BidOutcome:
         "beneficiaries_per_10k": base["beneficiaries_per_10k"],
         "catastrophic_avoided_per_10k": base["catastrophic_avoided_per_10k"],
     }
-    from .exact_engine import bid_metrics  # the exact pool law's settlement figures where it applies (SE 0)
 
     metrics.update(bid_metrics(bid.scenario.model_copy(update={"funding": res.funding}), res.insured))
     return BidOutcome(bid, res, s, metrics)
@@ -345,8 +350,6 @@ class BidComparison:
         import matplotlib.pyplot as plt
 
         if metric is not None or ax is not None:
-            from ..results.plots import _axes
-
             metric = metric or "fund_outlay_per_capita"
             return self._bars(_axes(ax), metric, metric)
         fig = fig or plt.figure(figsize=(13, 4.5))

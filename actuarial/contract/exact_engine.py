@@ -20,7 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..exact.pool import cell_counts, exact_limits, person_benefits
+from ..exact.shocks import pool_distribution
+from ..results.simulation import Estimate
 from ..scenario import Scenario
+from .risk import _premium_total, risk_view
+from .settlement import settle
 
 EXACT_METRICS = ("insured", "premium_per_capita", "claims_per_capita", "break_even_premium", "loss_ratio",
                  "beneficiaries_per_10k", "benefit_per_beneficiary", "prob_claims_exceed_net_premium")
@@ -44,7 +48,6 @@ def point_metrics(scenario: Scenario, outputs) -> list[tuple[str, float, float]]
     counts = cell_counts(scenario)
     insured = int(counts.sum())
     fee = scenario.contract.combined_fee_rate
-    from .risk import _premium_total
 
     premium = _premium_total(scenario, counts) / insured
     out: dict[str, float] = {"insured": float(insured), "premium_per_capita": premium}
@@ -59,8 +62,6 @@ def point_metrics(scenario: Scenario, outputs) -> list[tuple[str, float, float]]
         if {"beneficiaries_per_10k", "benefit_per_beneficiary"} & set(outputs):
             raise ValueError("engine 'exact' gives beneficiaries only without year shocks")
     if claims is None or _NEEDS_POOL & set(outputs):
-        from .risk import risk_view
-
         view = risk_view(scenario, quantiles=("0.9", "0.99", "0.995"), counts=counts, method="exact")
         m = view.metrics()
         claims = claims if claims is not None else float(m["mean"])
@@ -82,10 +83,6 @@ def bid_metrics(scenario: Scenario, insured: int) -> dict:
     simulated figures)."""
     if exact_limits(scenario):
         return {}
-    from ..exact.shocks import pool_distribution
-    from ..results.simulation import Estimate
-    from .risk import _premium_total
-    from .settlement import settle
 
     counts = cell_counts(scenario, insured)
     dist = pool_distribution(scenario, counts)

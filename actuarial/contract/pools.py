@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from ..model import rng as rngmod
+from ..results.simulation import simulate
 from ..scenario import Contract, Scenario
 from .settlement import Settlement, settle
-
 
 
 def pool_sizes(size: int, shares: Sequence[float]) -> list[int]:
@@ -108,8 +108,6 @@ def settle_pools(contract: Contract, premiums: Sequence, claims: Sequence, names
 def simulate_pools(scenario: Scenario, years: int = 20, seed: int = 0, **kwargs):
     """Simulate each pool of ``scenario`` (:func:`pool_scenarios`) with its own seed; returns
     [(name, SimulationResult)]. Keyword arguments go to :func:`actuarial.results.simulation.simulate`."""
-    from ..results.simulation import simulate
-
     pools = pool_scenarios(scenario)
     if len(pools) == 1:
         return [(pools[0][0], simulate(scenario, years, seed, **kwargs))]

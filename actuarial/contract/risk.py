@@ -35,10 +35,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..model.cells import population_cells
+from ..estimates import (
+    Z95,
+    Estimate,
+    mean_estimate,
+    prob_estimate,
+    quantile_ci,
+    tvar_estimate,
+)
 from ..exact.pool import PoolDistribution, cell_counts, exact_limits
 from ..exact.shocks import pool_distribution
-from ..estimates import Estimate, Z95, mean_estimate, prob_estimate, quantile_ci, tvar_estimate
+from ..model.cells import population_cells
+from ..results.simulation import simulate
 from ..scenario import Scenario
 from .settlement import settle
 
@@ -324,7 +332,6 @@ def risk_view(scenario: Scenario, *, quantiles=DEFAULT_QUANTILES, thresholds=(),
         insured = int(counts.sum())
         return RiskView(scenario, "exact", limits, insured, _premium_total(scenario, counts) / insured, fee,
                         dist=dist, **common)
-    from ..results.simulation import simulate
 
     res = simulate(scenario, years, seed, engine=engine, progress=progress, **simulate_kw)
     per_year = res.yearly("claims") / res.yearly("people")

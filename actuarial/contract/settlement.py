@@ -39,6 +39,7 @@ import pandas as pd
 
 from ..errors import ConservationError
 from ..estimates import Estimate, mean_estimate, prob_estimate
+from ..results.plots import _axes, _bins
 from ..scenario import Contract
 
 CENT = 0.005
@@ -174,8 +175,6 @@ class Settlement:
 
     def plot(self, ax=None, bins: int | None = None):
         """Histogram of the insurer's result per simulated year (yuan), with 0 and the mean marked."""
-        from ..results.plots import _axes, _bins
-
         ax = _axes(ax)
         result = np.asarray(self.insurer_result, float).ravel()
         ax.hist(result, bins=bins or _bins(result), color="C0", alpha=0.8)

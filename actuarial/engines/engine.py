@@ -24,22 +24,31 @@ from typing import Literal
 
 import numpy as np
 
+from ..exact.control import grid_step, person_cells, row_units
 from ..model import agg_fields
 from ..model import basic as basicmod
-from ..model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
 from ..model import rng as rngmod
-from ..model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
-from ..model.cii import episode_contribution
-from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.engines.crn)
-from .driver import choose_engine, pass_floor
-from ..exact.control import grid_step, person_cells, row_units
+from ..model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
 from ..model.cells import population_cells
+from ..model.cii import episode_contribution
+from ..model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
 from ..model.population import N_GROUPS, PopulationBlock, population_block
 from ..scenario import LOCATIONS, Scenario
+
 # The heavy pass's output and the block driver live one level down, where every engine imports them
 # (fast and gpu import them from there, so the dispatch below does not import back into itself).
-from .accumulations import Accumulations, BlockOutcome, MapFn, Rows, control_from_blocks, run_blocks
-
+from .accumulations import (
+    Accumulations,
+    BlockOutcome,
+    MapFn,
+    Rows,
+    control_from_blocks,
+    run_blocks,
+)
+from .crn import HEAVY_CII_FIELDS, heavy_cii  # noqa: F401  (re-exported; their home is actuarial.engines.crn)
+from .driver import choose_engine, pass_floor
+from .fast import accumulate_fast
+from .gpu import accumulate_gpu
 
 
 @dataclass(frozen=True)
@@ -153,13 +162,9 @@ def accumulate(scenario: Scenario, years: int = 20, seed: int = 0, *, floor: flo
     """
     engine = choose_engine(scenario, floor, engine)
     if engine == "fast":
-        from .fast import accumulate_fast
-
         return accumulate_fast(scenario, years, seed, floor=floor, contract_year=contract_year,
                                chunk_size=chunk_size, progress=progress, map_fn=map_fn)
     if engine == "gpu":
-        from .gpu import accumulate_gpu
-
         return accumulate_gpu(scenario, years, seed, floor=floor, contract_year=contract_year,
                               chunk_size=chunk_size, progress=progress, map_fn=map_fn, xp=xp)
     floor = pass_floor(scenario, years, floor)

@@ -33,6 +33,7 @@ from pathlib import Path
 from ..errors import MemoryLimitError, UserError
 from ..model.population import N_GROUPS
 from ..model.rng import BLOCK_SIZE
+from .driver import choose_engine
 
 CELL_BYTES = 40 * 8
 """Per (year, block, group): the engine's 9 totals and the result's ~27 cell fields, float64 (yuan or counts)."""
@@ -60,7 +61,6 @@ MIN_REPLICATES = 2
 def estimate_bytes(scenario, years: int, engine: str = "brute", workers: int = 1, designs: int = 1) -> int:
     """Estimated peak memory of one heavy pass (bytes); ``designs`` passes held at once (e.g. a comparison)."""
     if engine == "auto":  # the engine "auto" would pick (actuarial.engines.driver.choose_engine)
-        from .driver import choose_engine
 
         engine = choose_engine(scenario)
     if engine == "exact":  # the exact method draws nothing and keeps no rows

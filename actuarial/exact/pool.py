@@ -44,11 +44,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from ..config import tables
 from ..model import cii as ciimod
-from ..model.claims import YearFactors
-from .compound import compound_cells, episode_pmf, top_episode_cost
 from ..model.cells import population_cells
+from ..model.claims import YearFactors
+from ..model.population import generate_population
 from ..scenario import LOCATIONS, Scenario
+from .compound import compound_cells, episode_pmf, top_episode_cost
+from .control import person_cells
 
 ALIAS_TOL = 1e-12
 """Target bound on the probability outside the FFT window (each side)."""
@@ -150,9 +153,6 @@ def cell_counts(scenario: Scenario, size: int | None = None) -> np.ndarray:
 
 def drawn_counts(scenario: Scenario, seed: int) -> np.ndarray:
     """Insured per population cell in the synthetic population the engines draw with ``seed``."""
-    from ..config import tables
-    from .control import person_cells
-    from ..model.population import generate_population
 
     cells = population_cells(scenario)
     pop = generate_population(scenario, seed=seed)

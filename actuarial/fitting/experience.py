@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ExperienceError
+from ..results.plots import plot_severity_fit
 from ..scenario import LEVELS, Scenario, validate_scenario
 from .frequency import FrequencyFit, fit_frequency, suppress
 from .reading import BANDS, SEVERITY_FAMILIES, read_claims, read_enrolment
@@ -122,8 +123,6 @@ class ExperienceFit:
 
     def plot(self, level: str = "tertiary", kind: str = "qq", ax=None, stream: str | None = None):
         """QQ or CDF goodness-of-fit plot of the severity families at ``level`` (see :mod:`actuarial.results.plots`)."""
-        from ..results.plots import plot_severity_fit
-
         return plot_severity_fit(self, level, kind, ax=ax, stream=stream)
 
     def _repr_html_(self) -> str:

@@ -29,8 +29,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..config.paths import resolve_path, thaw
+from ..contract.bids import CRITERIA, Bid, compare_bids
+from ..estimates import Z95, Estimate
 from ..model import rng as rngmod
-from ..estimates import Estimate, Z95
+from ..scenario import validate_scenario
+from ..sweep import _combine
+from .display import label
 
 UNITS: dict[str, str] = {
     "fund_outlay_per_capita": "yuan", "returned_surplus_per_capita": "yuan", "bond_forfeited_per_capita": "yuan",
@@ -170,8 +175,6 @@ def score_gap(cmp, n_boot: int = 2000) -> ScoreGap | None:
 
     None with a single bid.
     """
-    from ..contract.bids import CRITERIA
-
     ranked = cmp.ranked()
     if len(ranked) < 2:
         return None
@@ -224,8 +227,6 @@ def _pct(v: float) -> str:
 
 def bid_terms(bid, lang: str = "both") -> dict[str, str]:
     """A bid's terms as display strings keyed by :data:`TERM_LABELS` (yuan; percentages of premium), in ``lang``."""
-    from .display import label
-
     cii, c = bid.scenario.cii, bid.scenario.contract
     tiers = "; ".join(f"{label('起付线', 'deductible', lang) if t.above == 0 else f'{t.above:,.0f}'}+ {t.rate_percent:g} %"
                       for t in cii.tiers)
@@ -285,9 +286,6 @@ provincial tornado sweep (``scenarios/sweeps/provincial_tornado.toml``)."""
 
 def scaled_scenario(scenario, path: str, factor: float):
     """``scenario`` with every field at the dotted ``path`` (``*`` = every element) multiplied by ``factor``."""
-    from ..scenario import validate_scenario
-    from ..config.paths import resolve_path, thaw
-    from ..sweep import _combine
 
     data = thaw(scenario.model_dump(mode="python"))
     for _, container, key in resolve_path(data, path):
@@ -306,8 +304,6 @@ def robustness(cmp, years: int | None = None, seed: int | None = None, **compare
     ``same_winner``. Re-simulations use the comparison's years, seed and population size and the
     stated weights; ``compare_kw`` go to :func:`actuarial.contract.bids.compare_bids` (engine, progress).
     """
-    from ..contract.bids import Bid, compare_bids
-
     base = _ranking(cmp)
     rows = [{"case": "stated", "label_zh": "所述权重", "label_en": "Stated weights", "ranking": base}]
     for key, (zh, en, w) in WEIGHTINGS.items():

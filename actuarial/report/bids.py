@@ -26,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..config import tables
+from ..contract.bids import CRITERIA
+from ..scenario import read_toml
 from . import bid_stats as bs
 from .display import Z95, chart_lang, chart_rc, label, percent, pm, yuan
 from .page import Cell, Table, figure_block, text_block
@@ -112,8 +115,6 @@ def weights_block(cmp, lang: str) -> dict:
 
 
 def _criteria() -> dict[str, str]:
-    from ..contract.bids import CRITERIA
-
     return dict(CRITERIA)
 
 
@@ -304,16 +305,12 @@ def annotated_fields(path: str | Path) -> pd.DataFrame:
 
 def base_file(bid) -> Path | None:
     """The base scenario file a bid file names (None for a bid built in Python)."""
-    from ..scenario import read_toml
-
     if bid.path is None:
         return None
     return Path(bid.path).parent / read_toml(Path(bid.path), "bid")["bid"]["base"]
 
 
 def _default_sources() -> list[str]:
-    from ..config import tables
-
     doc = tables.__doc__.split("Sources\n-------\n", 1)[-1]
     return [re.sub(r"\s+", " ", b).strip() for b in doc.split("\n* ") if b.strip()]
 

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..atomic import write_new
+from ..errors import UserError
+
 YUAN = "yuan per insured person-year"
 _EXACT_UNITS = {
     "premium": YUAN, "current_premium": YUAN, "break_even_premium": YUAN, "benefit_per_beneficiary": "yuan per beneficiary",
@@ -153,8 +156,6 @@ def workbook_bytes(tables: dict[str, pd.DataFrame], inputs=None, settings: dict 
 
 def write_workbook(path: str | Path, tables: dict[str, pd.DataFrame], inputs=None, settings: dict | None = None) -> Path:
     """Write :func:`workbook_bytes` to ``path``; refuses to overwrite an existing file."""
-    from ..atomic import write_new  # complete or absent: a full disk leaves no truncated workbook
-
     path = Path(path)
     data = workbook_bytes(tables, inputs, settings)
     try:
@@ -178,7 +179,6 @@ def write_xlsx(out: str | Path | None, payload: dict, table: pd.DataFrame, input
     """``--format xlsx``: the command's tables and inputs as a workbook at ``out`` (the hook of ``cli.emit``)."""
     import sys
 
-    from ..errors import UserError
 
     if not out:
         raise UserError("--format xlsx writes a workbook: give --out FILE.xlsx")

@@ -35,6 +35,16 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..atomic import write_new
+from ..results.calibration import calibrate_premium
+from ..results.plots import (
+    plot_benefit_by_band,
+    plot_calibration,
+    plot_claims,
+    plot_loss_ratio,
+)
+from ..results.simulation import simulate
+from .display import check_lang, label
 
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "insured": ("参保人数", "Insured persons"),
@@ -149,8 +159,6 @@ class Report:
     """
 
     def __init__(self, title_zh: str, title_en: str, subtitle: str = "", lang: str = "both"):
-        from .display import check_lang
-
         self.title_zh, self.title_en, self.subtitle = title_zh, title_en, subtitle
         self.lang = check_lang(lang)
         self.sections: list[dict] = []
@@ -182,7 +190,6 @@ class Report:
 
     def to_html(self) -> str:
         stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-        from .display import label
 
         return _env().get_template("report.html.j2").render(
             lang=self.lang, title_zh=self.title_zh, title_en=self.title_en, subtitle=self.subtitle,
@@ -191,8 +198,6 @@ class Report:
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path``; refuses to overwrite an existing file."""
-        from ..atomic import write_new  # complete or absent: a full disk leaves no truncated page
-
         path = Path(path)
         try:
             write_new(path, self.to_html())
@@ -242,8 +247,6 @@ def metrics_table(res) -> pd.DataFrame:
 
 def add_scenario(report: Report, res, cal=None) -> Report:
     """Add a scenario's sections: programme summary, calibrated premium, key metrics and plots."""
-    from ..results.calibration import calibrate_premium
-    from ..results.plots import plot_benefit_by_band, plot_calibration, plot_claims, plot_loss_ratio
 
     name = res.scenario.programme.name
     cal = cal or calibrate_premium(res)
@@ -302,8 +305,6 @@ def scenario_report(scenarios, years: int = 20, seed: int = 0, progress: bool | 
                     report: Report | None = None, **accumulate_kw) -> Report:
     """Simulate and calibrate each scenario (same seed) and add their sections to ``report`` (default: a new one);
     with several scenarios a summary table compares them. Other keywords go to :func:`actuarial.engines.engine.accumulate`."""
-    from ..results.calibration import calibrate_premium
-    from ..results.simulation import simulate
 
     report = report or Report(*TITLE, subtitle=f"{years} simulated years, seed {seed}")
     results = [simulate(sc, years, seed, progress=progress, **accumulate_kw) for sc in scenarios]

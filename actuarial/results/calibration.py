@@ -21,8 +21,9 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from ..engines.engine import accumulate
-from .simulation import Estimate, SimulationResult, Z95, evaluate, quantile_ci, simulate
 from ..scenario import CII, SCHEMES, Scenario, Tier
+from .plots import _axes, plot_calibration
+from .simulation import Z95, Estimate, SimulationResult, evaluate, quantile_ci, simulate
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,6 @@ class Calibration:
 
     def plot(self, kind: str = "convergence", ax=None):
         """Convergence of the break-even premium with this calibration's CI, or a result plot kind."""
-        from .plots import plot_calibration
-
         return plot_calibration(self, kind, ax=ax)
 
 
@@ -166,8 +165,6 @@ class InverseSolution:
     def plot(self, ax=None, points: int = 25):
         """Break-even premium (yuan per person-year, ± 1.96 SE) across the solver's bracket on the same
         draws, with the budget premium and the solution (and its CI) marked."""
-        from .plots import _axes
-
         if self.design is None or self.bracket is None:
             raise ValueError("this solution carries no design to trace (build it with solve_deductible or "
                              "solve_tier_shift)")

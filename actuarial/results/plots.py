@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..model import cii as ciimod
 
 RESULT_KINDS = ("claims", "loss_ratio", "benefit_by_band", "convergence")
 
@@ -84,8 +85,6 @@ def benefit_by_band_table(res) -> pd.DataFrame:
     ``rate_percent`` (the general tier rate), ``person_years`` and ``paid`` (yuan), both per
     simulated year.
     """
-    from ..model import cii as ciimod
-
     rows, cii, sc = res.accumulations.rows, res.cii, res.scenario
     factor = ciimod.claims_eligible_factor(cii, sc.claims)
     deductible = np.where(rows.poor, cii.effective_poor_deductible, cii.deductible)

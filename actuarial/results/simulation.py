@@ -26,13 +26,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model import cii as ciimod
-from ..model import agg_fields
 from ..engines.accumulations import Accumulations
-from ..estimates import Z95, Estimate, mean_estimate, prob_estimate, quantile_ci, ratio_estimate  # noqa: F401
 from ..engines.crn import heavy_cii
+from ..engines.engine import accumulate
+from ..engines.parallel import DaskMap
+from ..estimates import (  # noqa: F401
+    Z95,
+    Estimate,
+    mean_estimate,
+    prob_estimate,
+    quantile_ci,
+    ratio_estimate,
+)
+from ..model import agg_fields, assistance
+from ..model import cii as ciimod
 from ..model.population import N_GROUPS, group_labels
 from ..scenario import CII, SCHEMES, Funding
+from .compliance import compliance, records
+from .plots import plot_result
 
 DEPRECATED_METRICS = {"actual_payment_ratio": "share_of_oop_paid"}
 """Old metric name → its new name. ``actual_payment_ratio`` (CII paid ÷ the beneficiaries' whole
@@ -194,7 +205,6 @@ class SimulationResult:
         if groups is None:
             out["prob_claims_exceed_net_premium"] = self.prob_claims_exceed_net_premium()
         if getattr(self.scenario, "medical_assistance", None) is not None:  # the third layer (actuarial.model.assistance)
-            from ..model import assistance
 
             out.update(assistance.metrics(self, groups))
         for old, new in DEPRECATED_METRICS.items():  # kept for scripts, notebooks and bid criteria
@@ -206,8 +216,6 @@ class SimulationResult:
     def compliance(self, base=None) -> pd.DataFrame:
         """The legal floors checked on this result (:func:`actuarial.results.compliance.compliance`); ``base``:
         the tender's base scenario when this result prices a bid."""
-        from .compliance import compliance
-
         return compliance(self.scenario.model_copy(update={"cii": self.cii, "funding": self.funding}), self, base)
 
     def summary(self) -> pd.DataFrame:
@@ -245,13 +253,11 @@ class SimulationResult:
             if name != "insured":  # already there, as an integer
                 out[name] = est.to_dict() if isinstance(est, Estimate) else est
         if getattr(self.scenario, "medical_assistance", None) is not None:  # the poor after all three layers
-            from ..model import assistance
 
             out["medical_assistance_exact"] = assistance.exact_flag(self)
             for name, est in assistance.metrics(self, assistance.poor_groups()).items():
                 out[f"{name}_poor"] = est.to_dict()
         out["deprecated"] = {old: f"same as {new}" for old, new in DEPRECATED_METRICS.items()}
-        from .compliance import records
 
         out["compliance"] = records(self.compliance())
         return out
@@ -267,8 +273,6 @@ class SimulationResult:
 
     def plot(self, kind: str = "claims", ax=None, **kw):
         """Plot the result: ``claims``, ``loss_ratio``, ``benefit_by_band`` or ``convergence`` (see :mod:`actuarial.results.plots`)."""
-        from .plots import plot_result
-
         return plot_result(self, kind, ax=ax, **kw)
 
     def with_design(self, cii: CII | None = None, funding: Funding | None = None,
@@ -353,11 +357,8 @@ def simulate(scenario, years: int = 20, seed: int = 0, *, workers: int | None = 
     >>> bool(est.se > 0)
     True
     """
-    from ..engines.engine import accumulate
-
     if workers is None and scheduler is None:
         return evaluate(accumulate(scenario, years, seed, **kwargs))
-    from ..engines.parallel import DaskMap
 
     with DaskMap(workers=workers or 2, processes=processes, scheduler=scheduler) as dmap:
         return evaluate(accumulate(scenario, years, seed, map_fn=dmap, **kwargs))

@@ -12,15 +12,15 @@ import tomllib
 from pydantic import BaseModel, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
-from ..errors import ScenarioError
 from ..config.paths import set_path
-from ..errors import PathError
-from .rules import Drivers, Households, Indexed, MedicalAssistance
+from ..errors import PathError, ScenarioError
 from .base import _BOUND_TEXT, SCHEMES, _bounds, _field_error, _Model, _num
 from .contract import Contract
 from .design import CII, Basic, Funding
 from .episodes import Claims
+from .indexing import resolve_raw, unresolve
 from .people import Population, Programme
+from .rules import Drivers, Households, Indexed, MedicalAssistance
 
 
 # --------------------------------------------------------------------------- scenario
@@ -46,8 +46,6 @@ class Scenario(_Model):
     @model_validator(mode="before")
     @classmethod
     def _resolve_indexed(cls, data: Any) -> Any:
-        from .indexing import resolve_raw
-
         return resolve_raw(data)
 
     @model_validator(mode="after")
@@ -83,7 +81,6 @@ class Scenario(_Model):
         5000.0
         """
         data = self.model_dump(mode="python")
-        from .indexing import unresolve
 
         unresolve(data, dotted)  # indexed yuan fields are resolved again, unless replaced here
         for path, value in dotted.items():

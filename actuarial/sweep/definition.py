@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from ..model import rng as rngmod
 from ..config.paths import resolve_path, thaw
+from ..model import rng as rngmod
 from ..scenario import (
     Scenario,
     ScenarioError,
@@ -49,6 +49,7 @@ SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
 """First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.model.rng.PURPOSES`)."""
 
 
+from ..contract.exact_engine import RISK_METRICS
 from ..errors import SweepError  # noqa: E402  (re-exported: its old home)
 
 
@@ -134,8 +135,6 @@ class Sweep(_Model):
     @field_validator("outputs")
     @classmethod
     def _outputs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        from ..contract.exact_engine import RISK_METRICS
-
         bad = [m for m in v if m not in METRICS + RISK_METRICS]
         if bad or not v:
             raise ValueError(f"unknown metrics {bad}; choose from {list(METRICS)} (engine exact also {list(RISK_METRICS)})")

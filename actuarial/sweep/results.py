@@ -12,9 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..atomic import write_new
 from ..errors import SweepError
-from .store import SweepStore
+from ..results.plots import _axes
 from .definition import Sweep
+from .store import SweepStore
 
 
 # --------------------------------------------------------------------------- results
@@ -71,7 +73,6 @@ class SweepResult:
             return self.plot_tornado(metric, ax=ax)
         if len(names) == 2:
             return self.plot_heatmap(names[0], names[1], metric, ax=ax)
-        from ..results.plots import _axes
 
         metric = self._metric(metric)
         ax = _axes(ax)
@@ -169,8 +170,6 @@ class SweepResult:
 
     def to_parquet(self, path: str | Path) -> None:
         """Write the tidy table (never overwrites)."""
-        from ..atomic import write_new
-
         write_new(path, lambda p: self.table.to_parquet(p, index=False))  # complete or absent
 
     def _repr_html_(self) -> str:

@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..contract.exact_engine import point_metrics
 from ..engines.crn import group_designs
+from ..engines.engine import accumulate
+from ..engines.parallel import DaskMap
+from ..engines.preflight import check_memory
+from ..results.simulation import Estimate, evaluate
 from ..scenario import Scenario
-from .store import SweepStore
 from .definition import Sweep
 from .results import SweepResult
+from .store import SweepStore
 
 
 # --------------------------------------------------------------------------- running
@@ -43,12 +48,9 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
 
     Module-level so Dask can ship it.
     """
-    from ..engines.engine import accumulate
-    from ..results.simulation import Estimate, evaluate
 
     scenario, seed, years, contract_year, floor, points, outputs, engine = task
     if engine == "exact":  # no draws: each point from its exact law (actuarial.contract.exact_engine)
-        from ..contract.exact_engine import point_metrics
 
         return [(index, point_metrics(scenario.model_copy(update={"cii": cii, "funding": funding.model_copy(),
                  "contract": scenario.contract.model_copy(update={"combined_fee_rate_percent": 100 * fee_rate})}),
@@ -102,7 +104,6 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
         tqdm,  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
     )
 
-    from ..engines.preflight import check_memory
 
     scenarios = sweep.scenarios()
     largest = max(scenarios, key=lambda sc: sc.population.size)
@@ -116,8 +117,6 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     if map_fn is not None or (scheduler is None and workers <= 1):
         pool = nullcontext(map_fn or map)
     else:
-        from ..engines.parallel import DaskMap
-
         pool = DaskMap(workers=workers, processes=processes, scheduler=scheduler, timeout=connect_timeout)
     with tqdm(total=len(records), initial=len(done), unit="point", desc="sweep",
               disable=progress is False or (progress is None and not _isatty())) as bar, pool as mapper:
