@@ -20,6 +20,11 @@ import sys
 import pandas as pd
 
 from .. import __version__
+from ..model.assistance import assistance_engine, assistance_floor
+from ..results.calibration import calibrate_premium, solve_deductible, solve_tier_shift
+from ..results.compliance import describe_failures
+from ..results.households import catastrophic
+from ..results.simulation import simulate
 from ..scenario import ScenarioError, load_scenario
 from .common import (  # noqa: F401  (re-exported)
     MAX_SEED,
@@ -37,6 +42,7 @@ from .common import (  # noqa: F401  (re-exported)
     scenario_from_args,
     write_output,
 )
+from .risk import calibrate_command
 
 COMMAND_MODULES: tuple[str, ...] = ("actuarial.cli.compare", "actuarial.cli.report", "actuarial.cli.sweep",
                                    "actuarial.cli.backtest", "actuarial.cli.risk", "actuarial.cli.fit")
@@ -50,21 +56,15 @@ def _headline(res) -> str:
 
 
 def cmd_run(args) -> int:
-    from ..results.simulation import simulate
-
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
-        from ..model.assistance import assistance_engine, assistance_floor
-
         floor = assistance_floor(sc)  # rows down to the medical assistance deductible (actuarial.model.assistance)
         kw["engine"] = assistance_engine(sc, kw["engine"])
         res = simulate(sc, args.years, args.seed, **kw, **({} if floor is None else {"floor": floor}))
     payload = res.to_dict()
     if sc.households is not None:  # household catastrophic expenditure: its own pass over everyone
-        from ..results.households import catastrophic
 
         payload.update(catastrophic(sc, args.years, args.seed, progress=kw["progress"]).to_dict())
-    from ..results.compliance import describe_failures
 
     checks = res.compliance()
     failed = describe_failures(checks)
@@ -94,8 +94,6 @@ def check_calibrate_options(args) -> None:
 
 
 def cmd_calibrate(args) -> int:
-    from ..results.calibration import calibrate_premium, solve_deductible, solve_tier_shift
-
     check_calibrate_options(args)
     sc = scenario_from_args(args)
     with engine_options(args) as kw:
@@ -106,7 +104,6 @@ def cmd_calibrate(args) -> int:
         else:
             sol = None
             if args.target != "break_even":  # the exact risk view where it applies (actuarial.contract.risk)
-                from .risk import calibrate_command
 
                 status = calibrate_command(args, sc, kw)
                 if status is not None:

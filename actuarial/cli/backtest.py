@@ -6,6 +6,7 @@ import argparse
 
 from ..fitting.backtest import backtest, to_frame
 from ..scenario import load_scenario
+from .common import UserError, check_counts, check_new_files, emit
 
 
 def add_parser(sub) -> None:
@@ -23,7 +24,6 @@ def add_parser(sub) -> None:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .common import UserError, check_counts, check_new_files, emit
 
     check_new_files(out=args.out)
     check_counts(args)

@@ -13,15 +13,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engines import preflight
 from ..atomic import write_new
+from ..engines import preflight
 from ..model.rng import BLOCK_SIZE
 from ..scenario import Population, load_scenario
 
 MAX_SIZE = next(m.le for m in Population.model_fields["size"].metadata if getattr(m, "le", None))
 """Largest ``--size``: the scenario schema's bound on population.size."""
 
+from ..engines.parallel import DaskMap
 from ..errors import UserError  # noqa: E402  (re-exported: its old home)
+from ..report.excel import write_xlsx
 
 
 def _jsonable(x):
@@ -78,8 +80,6 @@ def emit(payload: dict, table: pd.DataFrame, fmt: str, out: str | None = None, h
     """Write ``payload`` as JSON, or ``table`` as CSV or a human table (after ``headline``), to ``out`` or stdout;
     ``xlsx``: a workbook of the tables and ``inputs`` (a scenario or dict) at ``out`` (:mod:`actuarial.report.excel`)."""
     if fmt == "xlsx":
-        from ..report.excel import write_xlsx
-
         return write_xlsx(out, payload, table, inputs)
     if fmt == "json":
         text = json.dumps(_jsonable(payload), indent=2, ensure_ascii=False) + "\n"
@@ -169,7 +169,6 @@ def engine_options(args):
     if args.workers == 1 and not args.scheduler:
         yield kw
         return
-    from ..engines.parallel import DaskMap
 
     with DaskMap(workers=args.workers, scheduler=args.scheduler, timeout=args.connect_timeout) as dmap:
         yield {**kw, "map_fn": dmap, "chunk_size": BLOCK_SIZE}  # one block per task keeps workers busy

@@ -5,6 +5,16 @@ from __future__ import annotations
 import argparse
 
 from ..contract.bids import CRITERIA, Bid, _weights, compare_bids, load_bid
+from ..engines.preflight import check_run
+from .common import (
+    UserError,
+    add_common,
+    check_counts,
+    check_new_files,
+    emit,
+    engine_options,
+    write_output,
+)
 
 
 def parse_weights(text: str | None) -> dict[str, float] | None:
@@ -19,8 +29,6 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
         except ValueError:
             sep = ""
         if not sep:
-            from .common import UserError
-
             raise UserError(f"--weights: expected criterion=number pairs separated by commas (got {part!r}); "
                             f"criteria: {', '.join(CRITERIA)}")
     return out
@@ -28,8 +36,6 @@ def parse_weights(text: str | None) -> dict[str, float] | None:
 
 def _preflight(args) -> list[Bid]:
     """The bids loaded (errors before any work) and the comparison checked against memory and replicates."""
-    from ..engines.preflight import check_run
-
     bids = [load_bid(b) for b in args.bids]
     if args.size is not None:
         bids = [Bid(b.name, b.scenario.replace(**{"population.size": args.size}), b.path, b.notes) for b in bids]
@@ -38,15 +44,6 @@ def _preflight(args) -> list[Bid]:
 
 
 def cmd_compare(args) -> int:
-    from .common import (
-        UserError,
-        check_counts,
-        check_new_files,
-        emit,
-        engine_options,
-        write_output,
-    )
-
     check_new_files(out=args.out, png=args.png)
     check_counts(args)
     try:
@@ -74,8 +71,6 @@ def cmd_compare(args) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """The ``actuarial compare BID.toml ...`` subcommand."""
-    from .common import add_common
-
     p = subparsers.add_parser("compare", help="compare tender bids on the same simulated population (ranked table)")
     p.add_argument("bids", nargs="+", help="bid TOML files sharing one base scenario")
     add_common(p)

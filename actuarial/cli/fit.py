@@ -7,6 +7,9 @@ Bad files exit with status 2 and one line naming the file, the column and the ro
 
 from __future__ import annotations
 
+from ..fitting import fit_experience
+from .common import UserError, check_new_files, emit
+
 
 def add_parser(subparsers) -> None:
     """The ``fit`` subcommand."""
@@ -21,8 +24,6 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_fit(args) -> int:
-    from ..fitting import fit_experience
-    from .common import UserError, check_new_files, emit
 
     check_new_files(out=args.out)
     if args.min_cell_size < 1:

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..contract.bids import compare_bids
+from ..report.bid_stats import robustness
+from ..report.bids import add_bid_report, workbook_tables
+from ..report.display import label
+from ..report.excel import write_workbook
 from ..report.page import BID_TITLE, TITLE, Report, scenario_report
+from ..scenario import read_toml, validate_scenario
+from .common import (
+    UserError,
+    add_simulation_options,
+    check_new_files,
+    engine_options,
+    scenario_from_args,
+)
+from .compare import parse_weights
 
 
 def cmd_report(args) -> int:
@@ -13,8 +27,6 @@ def cmd_report(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from ..scenario import read_toml, validate_scenario
-    from .common import UserError, check_new_files, engine_options, scenario_from_args
 
     check_new_files(out=args.out, xlsx=args.xlsx)
     out = Path(args.out)
@@ -25,17 +37,12 @@ def cmd_report(args) -> int:
     if args.xlsx and not bids:
         raise UserError("--xlsx: the workbook holds a bid comparison's tables; give bid files")
     title = BID_TITLE if bids and not scenarios else TITLE
-    from ..report.display import label
 
     rep = Report(*title, subtitle=label(f"{args.years} 个模拟年，随机种子 {args.seed}",
                                         f"{args.years} simulated years, seed {args.seed}", args.lang), lang=args.lang)
     tables = {}
     with engine_options(args) as kw:
         if bids:
-            from ..report.bids import add_bid_report, workbook_tables
-            from ..report.bid_stats import robustness
-            from ..contract.bids import compare_bids
-            from .compare import parse_weights
 
             cmp = compare_bids(bids, args.years, args.seed, parse_weights(args.weights), size=args.size, **kw)
             robust = robustness(cmp, **kw)
@@ -44,8 +51,6 @@ def cmd_report(args) -> int:
             inputs = cmp.outcomes[0].bid.scenario
         scenario_report(scenarios, args.years, args.seed, report=rep, **kw)
     if args.xlsx:
-        from ..report.excel import write_workbook
-
         write_workbook(args.xlsx, tables, inputs=inputs,
                        settings={"seed": args.seed, "years": args.years, "size": args.size, "lang": args.lang})
         print(f"wrote {args.xlsx}", file=sys.stderr)
@@ -71,8 +76,6 @@ def _command(args) -> str:
 
 def add_parser(subparsers) -> None:
     """The ``report`` subcommand: a self-contained HTML report of one or more scenarios."""
-    from .common import add_simulation_options
-
     p = subparsers.add_parser("report", help="write a self-contained bilingual HTML report of scenarios and bids")
     p.add_argument("scenarios", nargs="+", help="scenario TOML files, and/or bid TOML files (with a [bid] table) "
                                                 "to compare on one simulated population")

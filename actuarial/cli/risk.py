@@ -6,22 +6,34 @@ import math
 
 import pandas as pd
 
+from ..contract.risk import (
+    CAPITAL_LEVEL,
+    COST_OF_CAPITAL_RATE,
+    DEFAULT_QUANTILES,
+    PROB_LOSS_ALPHA,
+    calibrate_risk,
+    risk_view,
+)
 from ..exact.pool import exact_limits
-from ..contract.risk import (CAPITAL_LEVEL, COST_OF_CAPITAL_RATE, DEFAULT_QUANTILES, PROB_LOSS_ALPHA,
-                             calibrate_risk, risk_view)
 from ..scenario import Scenario
+from .common import (
+    UserError,
+    add_common,
+    check_new_files,
+    emit,
+    engine_options,
+    scenario_from_args,
+    write_output,
+)
 
 
 def calibrate_command(args, scenario: Scenario, kw: dict):
     """``actuarial calibrate --target percentile|prob_loss|cost_of_capital`` with the exact figures where
     they apply. Returns the exit status, or None to leave a simulated percentile to the classic path."""
-    from .common import emit
-
     limits = exact_limits(scenario)
     if limits and args.target == "percentile":
         return None
     if limits:  # simulated years: about 20 of them beyond the quantile the target reads, as for percentiles
-        from .common import UserError
 
         tail = args.alpha if args.target == "prob_loss" else 1 - CAPITAL_LEVEL
         needed = math.ceil(20 / tail - 1e-9)
@@ -49,8 +61,6 @@ def calibrate_command(args, scenario: Scenario, kw: dict):
 
 
 def _levels(text: str) -> tuple[str, ...]:
-    from .common import UserError
-
     out = tuple(t.strip() for t in text.split(",") if t.strip())
     for t in out:
         try:
@@ -65,8 +75,6 @@ def _levels(text: str) -> tuple[str, ...]:
 
 
 def _thresholds(items) -> tuple[str, ...]:
-    from .common import UserError
-
     for t in items or ():
         try:
             ok = math.isfinite(float(t)) and float(t) >= 0
@@ -78,14 +86,6 @@ def _thresholds(items) -> tuple[str, ...]:
 
 
 def cmd_risk(args) -> int:
-    from .common import (
-        UserError,
-        check_new_files,
-        emit,
-        engine_options,
-        scenario_from_args,
-    )
-
     check_new_files(out=args.out, png=args.png)
     qs, ts = _levels(args.quantiles), _thresholds(args.threshold)
     if args.nodes < 2:
@@ -107,7 +107,6 @@ def cmd_risk(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from .common import write_output
 
         fig = view.plot().figure
         write_output(args.png, lambda p: fig.savefig(p, dpi=120, format="png"), "png")
@@ -117,8 +116,6 @@ def cmd_risk(args) -> int:
 
 def add_parser(subparsers) -> None:
     """The ``actuarial risk SCENARIO`` subcommand."""
-    from .common import add_common
-
     p = subparsers.add_parser("risk", help="annual claims distribution of the whole pool (exact where it applies): "
                                            "quantiles, TVaR, exceedance, settlement, risk premiums")
     p.add_argument("scenario", help="scenario TOML file")

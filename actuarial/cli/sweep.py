@@ -5,7 +5,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..engines.preflight import check_replicates
 from ..sweep import Sweep, SweepResult, load_sweep, run_sweep
+from .common import (
+    UserError,
+    add_connect_timeout,
+    check_counts,
+    check_new_files,
+    emit,
+    write_output,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -17,7 +26,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workers", type=int, default=1, help="Dask workers running points in parallel (default 1)")
     p.add_argument("--threads", action="store_true", help="thread workers instead of processes")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786")
-    from .common import add_connect_timeout
 
     add_connect_timeout(p)
     p.add_argument("--plot", default=None, help="write a tornado chart (tornado) or heat map (grid of 2) to this PNG")
@@ -33,8 +41,6 @@ def _plottable(sweep: Sweep) -> bool:
 
 
 def cmd_sweep(args) -> int:
-    from .common import UserError, check_counts, check_new_files, emit
-
     sweep = load_sweep(args.sweep)
     check_counts(args)
     check_new_files(out=args.out, plot=args.plot)
@@ -44,7 +50,6 @@ def cmd_sweep(args) -> int:
     directory = Path(args.dir) if args.dir else Path(f"{Path(args.sweep).stem}-sweep")
     if directory.exists() and not directory.is_dir():
         raise UserError(f"--dir {directory}: is a file, not a directory; choose another output directory")
-    from ..engines.preflight import check_replicates
 
     try:  # a sweep may be run for its estimates alone: warn, do not refuse
         check_replicates(min(sweep.scenarios(), key=lambda sc: sc.population.size), sweep.years, sweep.source)
@@ -66,7 +71,6 @@ def _plot(res: SweepResult, path: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .common import UserError
 
     names = res.parameter_names
     if res.sweep.design == "tornado":
@@ -76,6 +80,5 @@ def _plot(res: SweepResult, path: str) -> None:
     else:
         raise UserError("--plot draws a tornado (tornado design) or a heat map (exactly two parameters)")
     ax.figure.tight_layout()
-    from .common import write_output
 
     write_output(path, lambda p: ax.figure.savefig(p, dpi=120, format="png"), "plot")
