@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from actuarial import load_scenario  # noqa: E402
 from actuarial.engines.engine import accumulate  # noqa: E402
-from actuarial.results.simulation import Z95, evaluate, ratio_estimate  # noqa: E402
+from actuarial.estimates import Z95, ratio_estimate  # noqa: E402
+from actuarial.results.simulation import evaluate  # noqa: E402
 from actuarial.scenario import LEVELS, SCHEMES, Scenario  # noqa: E402
 from actuarial.config import tables  # noqa: E402
 from actuarial.backend import BackendError, get_array_module  # noqa: E402

@@ -8,7 +8,7 @@ import pytest
 
 from actuarial import simulate
 from actuarial.exact.compound import expected_cii
-from actuarial.results.simulation import ratio_estimate
+from actuarial.estimates import ratio_estimate
 
 from designs import DESIGNS
 

@@ -171,7 +171,7 @@ def test_conservation_tolerance_is_relative_and_the_error_named():
 
 # ------------------------------------------------------------------ 5: CIs of probabilities and counts
 def test_probability_and_count_intervals_stay_in_range():
-    from actuarial.results.simulation import prob_estimate
+    from actuarial.estimates import prob_estimate
 
     lo, hi = prob_estimate(np.zeros(10, bool)).ci95
     assert lo == 0.0 and hi <= 1.0

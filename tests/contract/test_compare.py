@@ -10,7 +10,7 @@ import pytest
 from actuarial import accumulate, evaluate, load_scenario
 from actuarial.cli import main
 from actuarial.contract.bids import CRITERIA, Bid, BidComparison, BidOutcome, compare_bids, load_bid
-from actuarial.results.simulation import Estimate
+from actuarial.estimates import Estimate
 from actuarial.scenario import ScenarioError
 from actuarial.contract.settlement import settle
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, calibrate_premium, evaluate, shift_tiers, solve_deductible, solve_tier_shift
-from actuarial.results.simulation import Estimate, quantile_ci, ratio_estimate
+from actuarial.estimates import Estimate, quantile_ci, ratio_estimate
 
 
 @pytest.fixture(scope="module")
