@@ -8,7 +8,8 @@ The packages follow the data flow, each importing only those below it (``tests/t
 ``config`` (families, default tables, national series), ``scenario`` (the validated programme file),
 ``model`` (population, claims, basic insurance, the CII benefit, medical assistance: each rule once),
 ``exact`` (compound and pool laws by FFT, the control variate), ``engines`` (brute, fast, gpu: how
-they sample), ``results`` (simulation result, calibration, compliance), ``fitting`` (experience,
+they sample), ``results`` (simulation result, calibration, compliance, household
+catastrophic expenditure, the charts), ``fitting`` (experience,
 banded data, credibility, back-test), ``contract`` (settlement, multi-year, pools, risk view, bids),
 ``sweep``, ``report`` (HTML pages, workbooks) and ``cli`` on top. ``errors``, ``estimates``,
 ``atomic`` and ``backend`` are the ground floor.
@@ -22,9 +23,11 @@ from .contract.settlement import Settlement, settle
 from .results.calibration import (Calibration, InverseSolution, calibrate_premium, shift_tiers, solve_deductible,
                                   solve_tier_shift)
 from .errors import BackendError, ConservationError, ExperienceError, MemoryLimitError, SweepError, UserError
-from .engines.engine import Accumulations, accumulate
+from .engines.engine import accumulate
+from .engines.accumulations import Accumulations
 from .model.population import generate_population
-from .results.simulation import Estimate, SimulationResult, evaluate, simulate
+from .estimates import Estimate
+from .results.simulation import SimulationResult, evaluate, simulate
 from .scenario import Scenario, ScenarioError, load_scenario, validate_scenario
 
 __all__ = [

@@ -87,6 +87,13 @@ SCENARIO_CASES = [
     ("year_range", ('name = "T"', 'name = "T"\nyear = 1800'), ["programme.year", ">= 1990", "1800"]),
     ("scope_unknown", ("deductible = 8000", 'deductible = 8000\nscope = ["flu"]'), ["cii.scope", "flu", "allowed"]),
     ("not_toml", ("[cii]", "[cii"), ["not valid TOML"]),
+    # The sections of today's rules (actuarial.scenario.rules) take numbers as strictly as the rest.
+    ("assistance_rate_bool", ("[contract]", "[medical_assistance]\nrate_percent = true\n[contract]"),
+     ["medical_assistance.rate_percent", "True"]),
+    ("assistance_cap_string", ("[contract]", '[medical_assistance]\nrate_percent = 50\ncap = "50000"\n[contract]'),
+     ["medical_assistance.cap", "'50000'"]),
+    ("drivers_trend_bool", ("[contract]", "[drivers]\nutilisation_trend_percent = true\n[contract]"),
+     ["drivers.utilisation_trend_percent", "True"]),
 ]
 
 

@@ -1,5 +1,6 @@
-"""Every dotted ``actuarial.…`` name the README, the benchmarks' notes, the notebooks and the docstrings
-mention exists: after a module moves, no text points at its old place."""
+"""Every dotted ``actuarial.…`` name and every repository path (``actuarial/…``, ``tests/…``, ``scenarios/…``)
+the README, the benchmarks' notes, the notebooks and the docstrings mention exists: after a module moves,
+no text points at its old place."""
 
 from __future__ import annotations
 
@@ -40,6 +41,28 @@ def mentioned_names() -> dict[str, str]:
 def test_every_mentioned_name_exists():
     missing = {n: f for n, f in mentioned_names().items() if not resolves(n)}
     assert missing == {}
+
+
+PATH = re.compile(r"(?<![\w./-])((?:actuarial|tests|benchmarks|scenarios|notebooks)/[\w/.-]*[\w/])")
+EXAMPLES = {"scenarios/bad.toml"}  # a file named in an example error message, not a file of the repository
+
+
+def missing_paths(text: str) -> list[str]:
+    return sorted({p for m in PATH.finditer(text) if "*" not in (p := m.group(1).rstrip("."))
+                   and p not in EXAMPLES and not (ROOT / p).exists()})
+
+
+def test_every_mentioned_path_exists():
+    files = [ROOT / "README.md", ROOT / "benchmarks" / "README.md", ROOT / ".ci" / "run",
+             *(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "actuarial").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
+    missing = {str(f.relative_to(ROOT)): m for f in files if f.exists() and (m := missing_paths(f.read_text(encoding="utf-8")))}
+    assert missing == {}
+
+
+def test_the_path_check_can_fail():
+    assert missing_paths("see `actuarial/exact/control.py` and tests/designs.py") == []
+    gone = "actuarial/" + "control.py"  # spelled in two parts, so this file does not mention it
+    assert missing_paths(f"see `{gone}`") == [gone]
 
 
 def test_the_name_check_can_fail():

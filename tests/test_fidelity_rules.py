@@ -26,7 +26,7 @@ OLD = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation ban
 
 
 def design(cii=None, claims=None, population=None):
-    """A homogeneous, high-claim population (as tests/exact/test_exact.py), 40 % poor."""
+    """A homogeneous, high-claim population (as tests/exact/test_compound.py), 40 % poor."""
     sc = {
         "programme": {"name": "fidelity rules"},
         "population": {"size": 60_000, "age_shares": OLD, "female_share": 0.0,

@@ -2,5 +2,5 @@
 sharing, the fee cap; :mod:`~actuarial.contract.settlement`), the design in each contract year
 (:mod:`~actuarial.contract.projection`), multi-year contracts (:mod:`~actuarial.contract.multiyear`),
 several pools under one contract (:mod:`~actuarial.contract.pools`), the exact risk view
-(:mod:`~actuarial.contract.risk`, :mod:`~actuarial.contract.exact_engine`) and bids compared on common
+(:mod:`~actuarial.contract.risk`, :mod:`~actuarial.contract.exact_metrics`) and bids compared on common
 random numbers (:mod:`~actuarial.contract.bids`)."""

@@ -1,6 +1,7 @@
 """Tender bid comparison (招标评标): several insurers' bids on one simulated population.
 
-This module owns bid files, the comparison and its report; it simulates nothing itself.
+This module owns bid files and the comparison (tables, plot); the committee's report is
+:mod:`actuarial.report.bids`. It simulates nothing itself.
 All bids are priced on the **same draws** (common random numbers): the same seed for every
 :func:`~actuarial.engines.engine.accumulate` pass, one pass per distinct deductible (and heavy-pass
 fields) floored at that deductible, then :func:`~actuarial.results.simulation.evaluate` per bid's CII design
@@ -52,7 +53,7 @@ from ..results.simulation import (
 )
 from ..scenario import Scenario, ScenarioError, read_toml, validate_scenario
 from ..scenario.indexing import unresolve
-from .exact_engine import bid_metrics
+from .exact_metrics import bid_metrics
 from .settlement import Settlement, settle
 
 BID_TABLES = ("bid", "cii", "contract")
@@ -388,7 +389,7 @@ def compare_bids(paths_or_bids: Iterable, years: int = 20, seed: int = 0, weight
     # Bids that differ in a field the heavy pass reads (scope, ...) get their own pass with the same seed:
     # with the brute and GPU engines the episodes drawn are identical, so the comparison keeps common
     # random numbers; the fast engine's draws depend on those fields, so there such bids are unpaired.
-    # Each bid is priced on a pass floored at its own deductible (crn.group_designs, own_floor), so
+    # Each bid is priced on a pass floored at its own deductible (actuarial.engines.crn.group_designs, own_floor), so
     # that its figures do not depend on which other bids it is compared with: they equal
     # simulate(bid) with the same seed. Bids sharing heavy fields and deductible share a pass.
     groups = group_designs([b.scenario for b in bids], own_floor=True)

@@ -150,7 +150,7 @@ class RiskView:
         return mean_estimate(x) if y.simulated else float(y.weights @ x)
 
     def metrics(self) -> dict:
-        """Every figure (plain floats when exact, :class:`~actuarial.results.simulation.Estimate` when simulated)."""
+        """Every figure (plain floats when exact, :class:`~actuarial.estimates.Estimate` when simulated)."""
         y = _years(self.dist if self.method == "exact" else self.per_year)
         net = self.premium_per_capita * (1 - self.fee_rate)
         mean = self._m(y, y.values)

@@ -1,4 +1,5 @@
-"""The Monte Carlo engine: population → claims → basic insurance → annual accumulations.
+"""The brute-force engine and the dispatch (:func:`accumulate` runs brute, fast or gpu): population →
+claims → basic insurance → annual accumulations.
 
 The heavy pass (:func:`accumulate`) runs every simulated year of every block of
 people and keeps two things:
@@ -28,15 +29,14 @@ from ..exact.control import grid_step, person_cells, row_units
 from ..model import agg_fields
 from ..model import basic as basicmod
 from ..model import rng as rngmod
-from ..model.agg_fields import AGG_FIELDS  # noqa: F401  (re-exported: the field names, for compatibility)
 from ..model.cells import population_cells
 from ..model.cii import episode_contribution
 from ..model.claims import Episodes, shock_matrix, simulate_episodes, year_factors
 from ..model.population import N_GROUPS, PopulationBlock, population_block
 from ..scenario import LOCATIONS, Scenario
 
-# The heavy pass's output and the block driver live one level down, where every engine imports them
-# (fast and gpu import them from there, so the dispatch below does not import back into itself).
+# The heavy pass's output and the block driver live in actuarial.engines.accumulations, where every
+# engine imports them (fast and gpu import them from there, so this dispatch is not imported back).
 from .accumulations import (
     Accumulations,
     BlockOutcome,

@@ -4,7 +4,7 @@ Same model as :func:`actuarial.engines.engine.simulate_block` — population, ep
 streams with prevalence, Poisson / negative-binomial counts, hospital levels,
 lognormal / gamma / spliced-Pareto severities, region cost factors, locations,
 basic insurance with its annual cap (最高支付限额), accumulation by location for
-in-scope streams — and the same output (:class:`actuarial.engines.engine.Accumulations`),
+in-scope streams — and the same output (:class:`actuarial.engines.accumulations.Accumulations`),
 so :func:`actuarial.results.simulation.evaluate` works unchanged. Written only with ``xp``
 operations on whole arrays; loops run over streams, levels, years and rejection
 rounds, never over people.
@@ -53,7 +53,7 @@ from ..model.cells import population_cells
 from ..model.population import N_GROUPS, age_in_band, composition, group_index
 from ..scenario import LEVELS, LOCATIONS, SCHEMES, Scenario
 
-# Purposes of the draws of one episode stream (first counter of every draw's hash; rng.GPU_EPISODES).
+# Purposes of the draws of one episode stream (first counter of every draw's hash; actuarial.model.rng.GPU_EPISODES).
 PREVALENCE, FRAILTY, COUNT, LEVEL, SEVERITY, LOCATION = (rngmod.GPU_EPISODES[k] for k in (
     "prevalence", "frailty", "count", "level", "severity", "location"))
 POISSON_PART = 64.0

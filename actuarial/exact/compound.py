@@ -38,7 +38,7 @@ do not bite (a high ``basic.annual_cap``; no ``cii.locations``).
 
 >>> from actuarial import load_scenario
 >>> sc = load_scenario("scenarios/provincial_guideline.toml")
->>> man_70_ncms = RiskCell(band=5, female=False, scheme=1, region=0)   # bands: tables.UTILISATION_BANDS
+>>> man_70_ncms = RiskCell(band=5, female=False, scheme=1, region=0)   # bands: actuarial.config.tables.UTILISATION_BANDS
 >>> dist = cell_distribution(sc, man_70_ncms, step=40.0, n_points=4096)
 >>> round(float(dist.pmf.sum()), 9)
 1.0

@@ -1,7 +1,12 @@
-"""Experience data (经验数据): fit a scenario's claims model from claim-level records.
+"""Fitting and checking a scenario against data (经验数据): claim-level experience (reading,
+frequency, severity, experience: the maximum-likelihood fits and turning a fit into a
+:class:`~actuarial.scenario.Scenario`), the banded tables tenders hand out
+(:mod:`~actuarial.fitting.grouped`), Bühlmann–Straub credibility (:mod:`~actuarial.fitting.credibility`)
+and the back-test against published figures (:mod:`~actuarial.fitting.backtest`, the one part that
+simulates).
 
-Owns reading and checking experience files, the maximum-likelihood fits and
-turning a fit into a :class:`~actuarial.scenario.Scenario`. It does not simulate.
+Experience files
+================
 
 Input files (CSV or parquet)
 ----------------------------

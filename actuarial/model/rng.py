@@ -33,8 +33,8 @@ PURPOSES: dict[str, tuple[int, ...]] = {
     "gpu.population": (stream_id("gpu"), 0),  # key of the GPU engine's counter-based population draws
     "gpu.claims": (stream_id("gpu"), 1),  # + contract year: key of its claims draws (actuarial.engines.gpu)
     "sweep": (stream_id("sweep"),),  # + point index (or 2^20: the sample design) (actuarial.sweep)
-    "bid_report.bootstrap": (stream_id("bid_report_bootstrap"),),
-    "households": (stream_id("households"),),  # + block: household sizes and incomes (actuarial.results.households)  # resampling of year totals (actuarial.report.bid_stats)
+    "bid_report.bootstrap": (stream_id("bid_report_bootstrap"),),  # resampling of year totals (actuarial.report.bid_stats)
+    "households": (stream_id("households"),),  # + block: household sizes and incomes (actuarial.results.households)
 }
 """Every random-stream purpose and the spawn-key prefix under the seed it owns: the one registry.
 

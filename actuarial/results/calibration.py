@@ -23,7 +23,8 @@ from scipy.optimize import brentq
 from ..engines.engine import accumulate
 from ..scenario import CII, SCHEMES, Scenario, Tier
 from .plots import _axes, plot_calibration
-from .simulation import Z95, Estimate, SimulationResult, evaluate, quantile_ci, simulate
+from ..estimates import Z95, Estimate, quantile_ci
+from .simulation import SimulationResult, evaluate, simulate
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
 """Scenario files: the validated, immutable description of one programme.
 
 A scenario (方案) is a TOML file with the sections ``programme``, ``population``,
-``funding``, ``claims``, ``basic``, ``cii`` and ``contract``. This module owns the
-schema, the defaults and the loading; it computes nothing.
+``funding``, ``claims``, ``basic``, ``cii`` and ``contract``. This package owns the
+schema (one module per part of a file: base, people, episodes, design, contract, rules, model),
+the defaults and the loading; only :mod:`~actuarial.scenario.indexing` computes (indexed amounts
+to yuan).
 
 Conventions
 -----------

@@ -35,7 +35,7 @@ _INCOME_TARGETS = _TARGETS[:3]
 
 
 def _error(field: str, message: str) -> ValueError:
-    # The "@field: " prefix makes the scenario loader report the dotted field (scenario._field_error).
+    # The "@field: " prefix makes the scenario loader report the dotted field (actuarial.scenario.base._field_error).
     return ValueError(f"@{field}: {message}")
 
 

@@ -1,9 +1,11 @@
-"""Scenario sections for the rules tenders use today: ``[indexed]``, ``[drivers]``, ``[medical_assistance]``.
+"""Scenario sections for the rules tenders use today: ``[indexed]``, ``[drivers]``, ``[medical_assistance]``,
+``[households]``.
 
 Schema only (validated, immutable, unknown keys forbidden, like :mod:`actuarial.scenario`);
 the sections are optional fields of :class:`~actuarial.scenario.Scenario`. What they do lives in
 :mod:`actuarial.scenario.indexing` (indexed amounts resolved to yuan), :mod:`actuarial.contract.projection`
-(multi-year drivers) and :mod:`actuarial.model.assistance` (the third layer). Percentages are written as
+(multi-year drivers), :mod:`actuarial.model.assistance` (the third layer) and
+:mod:`actuarial.results.households` (household catastrophic expenditure). Percentages are written as
 percents in files (``50`` = 50 %); money in yuan.
 """
 
@@ -12,16 +14,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from ..config.income import DISPOSABLE_INCOME
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-Percent = Annotated[float, Field(ge=0, le=100)]
+from .base import Percent, _Model  # the scenario's strict numbers: `true` is not 1 %, "50000" not 50,000 yuan
 
 INCOME_SERIES = ("urban", "rural", "residents", "scheme")
 """``scheme``: urban residents' scheme → urban income, NCMS → rural, merged scheme → all residents."""

@@ -43,8 +43,10 @@ output directory each finished point is written at once as a small parquet
 part, so an interrupted sweep resumes where it stopped: running it again skips
 finished points (it refuses a directory holding another sweep's results).
 
-This module does not simulate (:mod:`actuarial.results.simulation`) nor move work
-(:mod:`actuarial.engines.parallel`); it builds points, runs them and collects numbers.
+This package does not simulate (:mod:`actuarial.results.simulation`) nor move work
+(:mod:`actuarial.engines.parallel`); it builds points (:mod:`~actuarial.sweep.definition`), runs them
+(:mod:`~actuarial.sweep.run`), collects numbers (:mod:`~actuarial.sweep.results`) and keeps them
+(:mod:`~actuarial.sweep.store`).
 
 >>> from actuarial import load_scenario
 >>> base = load_scenario("scenarios/provincial_guideline.toml").replace(**{"population.size": 20000})

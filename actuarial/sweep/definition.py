@@ -49,7 +49,7 @@ SWEEP_STREAM = rngmod.PURPOSES["sweep"][0]
 """First spawn-key entry of the sweep's point seeds (registered in :data:`actuarial.model.rng.PURPOSES`)."""
 
 
-from ..contract.exact_engine import RISK_METRICS
+from ..contract.exact_metrics import RISK_METRICS
 from ..errors import SweepError  # noqa: E402  (re-exported: its old home)
 
 
@@ -129,7 +129,7 @@ class Sweep(_Model):
     samples: int | None = Field(default=None, ge=1, le=100_000, description="LHS points")
     common_random_numbers: bool | None = None
     engine: Literal["auto", "brute", "fast", "gpu", "exact"] = Field(
-        default="brute", description="simulation engine (see engine.accumulate), or exact (actuarial.contract.exact_engine)")
+        default="brute", description="simulation engine (see engine.accumulate), or exact (actuarial.contract.exact_metrics)")
     source: str = Field(default="<sweep>", exclude=True)
 
     @field_validator("outputs")

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract.exact_engine import point_metrics
+from ..contract.exact_metrics import point_metrics
 from ..engines.crn import group_designs
 from ..engines.engine import accumulate
 from ..engines.parallel import DaskMap
 from ..engines.preflight import check_memory
-from ..results.simulation import Estimate, evaluate
+from ..estimates import Estimate
+from ..results.simulation import evaluate
 from ..scenario import Scenario
 from .definition import Sweep
 from .results import SweepResult
@@ -50,7 +51,7 @@ def _run_group(task: tuple) -> list[tuple[int, list[tuple[str, float, float]]]]:
     """
 
     scenario, seed, years, contract_year, floor, points, outputs, engine = task
-    if engine == "exact":  # no draws: each point from its exact law (actuarial.contract.exact_engine)
+    if engine == "exact":  # no draws: each point from its exact law (actuarial.contract.exact_metrics)
 
         return [(index, point_metrics(scenario.model_copy(update={"cii": cii, "funding": funding.model_copy(),
                  "contract": scenario.contract.model_copy(update={"combined_fee_rate_percent": 100 * fee_rate})}),
@@ -100,9 +101,8 @@ def run_sweep(sweep: Sweep, out: str | Path | None = None, *, workers: int = 1, 
     costs one simulation. The numbers do not depend on ``workers``, on this sharing or on
     interruptions: each point is a pure function of its scenario and seed.
     """
-    from tqdm import (
-        tqdm,  # plain text bar, as in engine.accumulate: tqdm.auto warns in notebooks without ipywidgets
-    )
+    # A plain text bar, as in actuarial.engines.driver: tqdm.auto warns in notebooks without ipywidgets.
+    from tqdm import tqdm
 
 
     scenarios = sweep.scenarios()

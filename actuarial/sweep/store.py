@@ -13,7 +13,7 @@ read, belongs to another point or sweep, or was edited (a copied, hand-edited or
 named on stderr, moved to ``points/rejected/`` and recomputed; :meth:`SweepStore.read` never returns
 a row it cannot prove. Every file is written atomically (:mod:`actuarial.atomic`).
 
-This module stores and checks; it does not simulate (:mod:`actuarial.sweep`).
+This module stores and checks; it does not simulate (:mod:`actuarial.sweep.run` does).
 """
 
 from __future__ import annotations

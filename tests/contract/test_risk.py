@@ -16,7 +16,7 @@ from actuarial.exact.pool import (cell_counts, conditional_pool, drawn_counts, e
                                          person_benefits)
 from actuarial.exact.shocks import pool_distribution
 from actuarial.estimates import quantile_ci, tvar_estimate
-from actuarial.contract.exact_engine import bid_metrics
+from actuarial.contract.exact_metrics import bid_metrics
 from actuarial.contract.risk import break_even_premiums, risk_view
 
 OLD_MEN = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band
@@ -80,7 +80,7 @@ def test_pool_mean_is_the_insured_times_the_exact_per_person_expectation():
     sc = provincial_small(1_000_000)
     dist = conditional_pool(sc)
     per_person = expected_cii(sc, step=dist.accumulation_step, n_points=4608).claims_per_capita
-    assert dist.mean() == pytest.approx(per_person, abs=2e-4)  # same grid; exact.py lumps its tail differently
+    assert dist.mean() == pytest.approx(per_person, abs=2e-4)  # same grid; actuarial.exact.compound lumps its tail differently
     assert dist.aliasing < 1e-9
     assert math.sqrt(dist.lattice_variance) / dist.insured < 0.03 * dist.sd()
 

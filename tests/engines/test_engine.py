@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from actuarial import accumulate, validate_scenario
-from actuarial.engines.engine import AGG_FIELDS
+from actuarial.model.agg_fields import AGG_FIELDS
 from actuarial.model import rng as rngmod
 from actuarial.model.basic import episode_payments
 from actuarial.model.claims import person_mean_episodes, simulate_episodes, year_factors

@@ -15,7 +15,8 @@ from actuarial import backend
 from actuarial.engines import gpu
 from actuarial.model import basic as basicmod
 from actuarial.backend import BackendError, get_array_module, to_numpy
-from actuarial.engines.engine import AGG_FIELDS, simulate_block
+from actuarial.engines.engine import simulate_block
+from actuarial.model.agg_fields import AGG_FIELDS
 
 SCENARIOS = ("provincial_guideline", "qinzhou_2016", "daqing_2015_ncms", "shanghai")
 

@@ -11,7 +11,7 @@ import pytest
 from actuarial import load_scenario, simulate
 from actuarial.exact import control as controlmod
 from actuarial.model.claims import YearFactors
-from actuarial.engines.engine import Rows
+from actuarial.engines.accumulations import Rows
 from actuarial.exact.compound import cell_distribution, expected_cii
 from actuarial.model.cells import population_cells
 
@@ -21,7 +21,7 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def test_cell_pmfs_match_the_per_cell_compound(provincial):
-    """The batched, tilted transform equals exact.cell_distribution (rounded down, lumped at TOP)."""
+    """The batched, tilted transform equals actuarial.exact.compound.cell_distribution (rounded down, lumped at TOP)."""
     step = 60.0
     cells = sorted({c for _, c, _ in population_cells(provincial)}, key=lambda c: (c.band, c.female, c.region))[::5]
     pmf = controlmod.cell_pmfs(provincial, cells, YearFactors(), step)

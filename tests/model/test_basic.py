@@ -16,7 +16,8 @@ from actuarial import validate_scenario
 from actuarial.model.basic import apply_annual_cap, episode_payments, level_terms
 from actuarial.model.cii import benefit
 from actuarial.model.claims import simulate_episodes, year_factors
-from actuarial.engines.engine import AGG_FIELDS, accumulate, simulate_block
+from actuarial.engines.engine import accumulate, simulate_block
+from actuarial.model.agg_fields import AGG_FIELDS
 from actuarial.model.population import population_block
 from actuarial.results.simulation import evaluate
 from actuarial.scenario import LEVELS, LOCATIONS, Basic, BasicLevel

@@ -9,7 +9,8 @@ from scipy import stats
 
 from actuarial import load_scenario
 from actuarial.cli import main
-from actuarial.engines.engine import AGG_FIELDS, accumulate
+from actuarial.engines.engine import accumulate
+from actuarial.model.agg_fields import AGG_FIELDS
 from actuarial.results.households import LAYERS, catastrophic, person_outcomes, synthesise, threshold
 from actuarial.config.income import per_capita_income
 from actuarial.model.population import population_block

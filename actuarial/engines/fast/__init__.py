@@ -5,7 +5,7 @@ utilisation age band, sex, scheme and region) this engine computes, from the
 exact grid distributions of :mod:`actuarial.exact.compound`, how likely a person is to
 reach the accumulation floor, draws how many people of the cell are
 *candidates*, and simulates every episode only for them. The output is an
-:class:`actuarial.engines.engine.Accumulations`, so :func:`actuarial.results.simulation.evaluate`
+:class:`actuarial.engines.accumulations.Accumulations`, so :func:`actuarial.results.simulation.evaluate`
 works unchanged; select it with ``accumulate(..., engine="fast")`` or
 ``simulate(..., engine="fast")``.
 

@@ -1,4 +1,4 @@
-"""``engine = "exact"`` for sweeps: each point's figures from the exact pool law, with no sampling error.
+"""Exact figures, no sampling error, for sweep points (``engine = "exact"``) and for bids: from the exact pool law.
 
 Where a point's design is within the exact method's rules (:func:`actuarial.exact.pool.exact_limits`), its
 means come from the per-person laws (:func:`actuarial.exact.pool.person_benefits`; no pool FFT is needed for a
@@ -21,7 +21,7 @@ import numpy as np
 
 from ..exact.pool import cell_counts, exact_limits, person_benefits
 from ..exact.shocks import pool_distribution
-from ..results.simulation import Estimate
+from ..estimates import Estimate
 from ..scenario import Scenario
 from .risk import _premium_total, risk_view
 from .settlement import settle
@@ -78,7 +78,7 @@ def point_metrics(scenario: Scenario, outputs) -> list[tuple[str, float, float]]
 
 def bid_metrics(scenario: Scenario, insured: int) -> dict:
     """The settlement metrics of :func:`actuarial.contract.bids.compare_bids` from the exact pool law of a bid's
-    scenario at ``insured`` people (expected composition), as :class:`~actuarial.results.simulation.Estimate` with SE
+    scenario at ``insured`` people (expected composition), as :class:`~actuarial.estimates.Estimate` with SE
     0; an empty dict where the exact method does not follow the scenario's rules (the bid keeps its
     simulated figures)."""
     if exact_limits(scenario):
