@@ -39,3 +39,15 @@ def test_ci_runs_the_readme_test_command():
     m = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", readme, re.S)
     assert m, "README must mark its test command with <!-- test-command -->"
     assert m.group(1).strip() in ci
+
+
+def test_the_report_templates_ship_with_the_package():
+    """The HTML report's templates are package data of ``actuarial.report`` (pyproject), so a wheel has them."""
+    from fnmatch import fnmatch
+
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["actuarial.report"]
+    templates = sorted((ROOT / "actuarial" / "report" / "templates").iterdir())
+    assert templates
+    for path in templates:
+        rel = path.relative_to(ROOT / "actuarial" / "report").as_posix()
+        assert any(fnmatch(rel, g) for g in globs), f"{rel} is not package data of actuarial.report"
