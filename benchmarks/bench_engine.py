@@ -47,6 +47,9 @@ def _check_supported(sc: Scenario) -> None:
         "shocks": claims.shocks.enabled, "regions": len(pop.regions) > 1 or pop.regions[0].cost_factor != 1,
         "poverty": any(pop.poverty_rate_percent.values()), "cii.locations": bool(cii.locations),
         "cii.scope": bool(cii.scope), "cii.includes_basic_deductible": cii.includes_basic_deductible,
+        # B/C self-pay is taken here on the out-of-pocket; the item-cost reading (the default) is not modelled
+        "cii.category_bc_base = item_cost with B/C self-pay": cii.category_bc_base == "item_cost" and (
+            cii.category_b_self_pay_percent > 0 or cii.category_c_self_pay_percent > 0),
     }
     bad = [k for k, v in unsupported.items() if v]
     if bad:
