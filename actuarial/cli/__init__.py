@@ -143,7 +143,9 @@ def cmd_validate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="actuarial", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="actuarial", description=(
+        "Monte Carlo simulation, exact risk views and premium calibration for China's urban-rural residents' "
+        "critical illness insurance (大病保险); each command's --help gives its options."))
     parser.add_argument("--version", action="version", version=f"actuarial {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
