@@ -92,9 +92,31 @@ def quantile_ci(values: np.ndarray, q: float, level: float = 0.95) -> tuple[floa
     return est, float(x[max(lo - 1, 0)]) if lo >= 1 else -math.inf, float(x[hi - 1]) if hi <= n else math.inf
 
 
+def lattice_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Smallest of the ascending ``values`` whose cumulative weight reaches the share ``q`` of the total: the
+    q-quantile of a weighted law (an exact lattice law, or simulated years weighted 1/n).
+
+    >>> lattice_quantile(np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.3, 0.2]), 0.8)
+    2.0
+    """
+    cum = np.cumsum(weights)
+    return float(values[min(int(np.searchsorted(cum, q * cum[-1] - 1e-15)), values.size - 1)])
+
+
+def tail_mean(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """Mean of the worst ``1 − q`` of a weighted law (ascending ``values``, ``weights`` summing to 1):
+    (1/(1−q)) ∫_q^1 VaR_u du, each atom counted for its part above level ``q``.
+
+    >>> round(tail_mean(np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.3, 0.2]), 0.7), 6)   # (0.1·2 + 0.2·3) / 0.3
+    2.666667
+    """
+    cum = np.cumsum(weights)
+    return float(np.clip(cum - q, 0.0, weights) @ values / (1 - q))
+
+
 def tvar_estimate(values: np.ndarray, q: float) -> Estimate:
-    """Tail value at risk of simulated years — the mean of the worst ``1 − q`` of them, atoms split at the
-    level as in :meth:`actuarial.exact.pool.PoolDistribution.tvar` — with its delta-method SE.
+    """Tail value at risk of simulated years — the mean of the worst ``1 − q`` of them, :func:`tail_mean`
+    with weights 1/n, as for an exact law — with its delta-method SE.
 
     The SE counts both the spread of the tail years and the estimation of the level they start at:
     Var ≈ [Var(X | X > v) + q·(TVaR − v)²] / (n·(1 − q)), v the q-quantile (the influence function of
@@ -107,11 +129,11 @@ def tvar_estimate(values: np.ndarray, q: float) -> Estimate:
     """
     x = np.sort(np.asarray(values, float))
     n = x.size
-    w = np.clip((np.arange(1, n + 1) / n) - q, 0.0, 1 / n)  # the part of each year above level q
-    value = float(w @ x / (1 - q))
+    weights = np.full(n, 1 / n)
+    value = tail_mean(x, weights, q)
     tail = x[int(math.floor(q * n)):]
     if tail.size < 2:
         return Estimate(value, math.nan)
-    level = x[min(int(math.ceil(q * n)) - 1, n - 1)] if q * n >= 1 else x[0]
+    level = lattice_quantile(x, weights, q)
     se = math.sqrt((tail.var(ddof=1) + q * (value - level) ** 2) / (n * (1 - q)))
     return Estimate(value, se)

@@ -38,9 +38,11 @@ import pandas as pd
 from ..estimates import (
     Z95,
     Estimate,
+    lattice_quantile,
     mean_estimate,
     prob_estimate,
     quantile_ci,
+    tail_mean,
     tvar_estimate,
 )
 from ..exact.pool import PoolDistribution, cell_counts, exact_limits
@@ -70,12 +72,10 @@ class Years:
     simulated: bool
 
     def quantile(self, q: float) -> float:
-        cum = np.cumsum(self.weights)
-        return float(self.values[min(int(np.searchsorted(cum, q * cum[-1] - 1e-15)), self.values.size - 1)])
+        return lattice_quantile(self.values, self.weights, q)
 
     def tvar(self, q: float) -> float:
-        cum = np.cumsum(self.weights)
-        return float(np.clip(cum - q, 0.0, self.weights) @ self.values / (1 - q))
+        return tail_mean(self.values, self.weights, q)
 
 
 def _years(dist_or_sim) -> Years:

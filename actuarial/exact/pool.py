@@ -45,6 +45,7 @@ import numpy as np
 from scipy import sparse
 
 from ..config import tables
+from ..estimates import lattice_quantile, tail_mean
 from ..model import cii as ciimod
 from ..model.cells import population_cells
 from ..model.claims import YearFactors
@@ -303,16 +304,11 @@ class PoolDistribution:
 
     def quantile(self, q: float) -> float:
         """Smallest lattice value v with P(T / insured ≤ v) ≥ q (yuan per capita)."""
-        cum = np.cumsum(self.pmf)
-        return float(self.values[min(int(np.searchsorted(cum, q * cum[-1] - 1e-15)), self.pmf.size - 1)])
+        return lattice_quantile(self.values, self.pmf, q)
 
     def tvar(self, q: float) -> float:
         """Tail value at risk: the mean of the worst ``1 − q`` of years, (1/(1−q)) ∫_q^1 VaR_u du (yuan per capita)."""
-        p = self.pmf / self.pmf.sum()
-        cum = np.cumsum(p)
-        v = self.values
-        above = np.clip(cum - q, 0.0, p)  # the part of each atom above level q
-        return float(above @ v / (1 - q))
+        return tail_mean(self.values, self.pmf / self.pmf.sum(), q)
 
     def expect(self, fn) -> float:
         """E[fn(T / insured)] for a vectorised ``fn``."""
