@@ -19,7 +19,8 @@ from actuarial.estimates import quantile_ci, tvar_estimate
 from actuarial.contract.exact_metrics import bid_metrics
 from actuarial.contract.risk import break_even_premiums, risk_view
 
-OLD_MEN = [0.0] * 14 + [1.0] + [0.0] * 3  # everyone aged 70-74: one utilisation band
+from designs import OLD_MEN
+
 Z = 4.0  # |z| allowed for a Monte Carlo comparison (fixed seeds: a failure is a real disagreement)
 
 
